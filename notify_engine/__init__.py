@@ -1,0 +1,1 @@
+"""Pure-Python core of insurance_notify (never imports odoo)."""

@@ -1,0 +1,35 @@
+"""SMS provider adapters behind one interface (see :mod:`.base`)."""
+
+from notify_engine.gateways.base import (
+    DeliveryReport,
+    Gateway,
+    OutgoingSms,
+    SendResult,
+)
+from notify_engine.gateways.sandbox import SandboxGateway
+from notify_engine.gateways.smsapi import SmsapiGateway
+from notify_engine.gateways.twilio import TwilioGateway
+
+PROVIDERS = {
+    "sandbox": SandboxGateway,
+    "smsapi": SmsapiGateway,
+    "twilio": TwilioGateway,
+}
+
+
+def make_gateway(provider: str, **settings) -> Gateway:
+    """Build the adapter for a provider code with its account settings."""
+    return PROVIDERS[provider](**settings)
+
+
+__all__ = [
+    "PROVIDERS",
+    "DeliveryReport",
+    "Gateway",
+    "OutgoingSms",
+    "SandboxGateway",
+    "SendResult",
+    "SmsapiGateway",
+    "TwilioGateway",
+    "make_gateway",
+]

@@ -1,0 +1,89 @@
+"""The one small interface every SMS provider adapter implements.
+
+A gateway takes a batch of :class:`OutgoingSms` and answers, per message, a
+:class:`SendResult`: accepted with the provider's id, or failed with an error
+class, the provider's code and text, and whether trying again can help. It also
+turns a provider's delivery-report callback into :class:`DeliveryReport` rows.
+Adapters never raise for a provider's answer; only programming errors raise.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+# Error classes shared by every adapter, so callers need not know providers.
+INVALID_NUMBER = "invalid_number"
+AUTHORIZATION = "authorization"
+CREDITS = "credits"
+RATE_LIMIT = "rate_limit"
+SENDER = "sender"
+TOO_LONG = "too_long"
+NETWORK = "network"
+PROVIDER = "provider"
+REJECTED = "rejected"  # refused for a reason no retry can fix (unknown codes too)
+OPTED_OUT = "opted_out"  # the recipient replied STOP to the provider
+
+RETRYABLE = frozenset({RATE_LIMIT, NETWORK, PROVIDER})
+
+# Delivery states a report can move a message to.
+DELIVERED = "delivered"
+FAILED = "failed"
+SENT = "sent"
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    key: str  # our idempotency key; providers that support it dedupe on it
+    number: str  # E.164, with the leading +
+    body: str
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    key: str
+    accepted: bool
+    provider_ref: str | None = None
+    parts: int | None = None
+    error_class: str | None = None
+    error_code: str | None = None
+    error_text: str | None = None
+    # The provider had already accepted this key (e.g. SMSAPI error 53): the
+    # message went out before, so it counts as sent and is not sent again.
+    already_sent: bool = False
+
+    @property
+    def retryable(self) -> bool:
+        return not self.accepted and self.error_class in RETRYABLE
+
+    @classmethod
+    def failure(cls, key, error_class, code=None, text=None):
+        return cls(key, False, error_class=error_class, error_code=code, error_text=text)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    provider_ref: str | None
+    key: str | None
+    state: str  # DELIVERED, FAILED or SENT (still on its way)
+    reason: str | None = None
+
+
+class Gateway(ABC):
+    """A provider account. Subclasses take their settings as keyword arguments."""
+
+    provider = ""
+
+    @abstractmethod
+    def send(self, messages: Sequence[OutgoingSms]) -> list[SendResult]:
+        """Send a batch; one result per message, in the same order."""
+
+    def parse_delivery_report(self, params: Mapping[str, str]) -> list[DeliveryReport]:
+        """Turn a provider callback's parameters into delivery reports."""
+        raise NotImplementedError(f"{self.provider} has no delivery reports")
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check credentials without sending anything billable."""
+        return True, "ok"
