@@ -1,0 +1,321 @@
+import logging
+import threading
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from notify_engine import phone, schedule, sms
+from notify_engine.gateways import OutgoingSms
+
+_logger = logging.getLogger(__name__)
+
+SENDING_TIMEOUT = timedelta(minutes=15)
+MAX_ATTEMPTS = 5
+
+
+class InsuranceNotifyMessage(models.Model):
+    _name = "insurance.notify.message"
+    _description = "Notification"
+    _order = "scheduled_at desc, id desc"
+    _rec_name = "key"
+
+    key = fields.Char(
+        required=True,
+        readonly=True,
+        index=True,
+        copy=False,
+        help="Rule, record, offset, channel and event date: a message is never created "
+        "twice, and the gateway refuses a key it has already sent.",
+    )
+    rule_id = fields.Many2one(
+        "insurance.notify.rule", index=True, readonly=True, ondelete="restrict"
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    res_model = fields.Char(string="Document Model", required=True, readonly=True)
+    res_id = fields.Many2oneReference(
+        string="Document ID", model_field="res_model", required=True, readonly=True
+    )
+    policy_id = fields.Many2one("insurance.policy", index=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Recipient", index=True, readonly=True)
+    channel = fields.Selection([("sms", "SMS")], required=True, readonly=True)
+    offset = fields.Integer(string="Days Before", readonly=True)
+    event_date = fields.Date(readonly=True)
+    scheduled_at = fields.Datetime(string="Scheduled", index=True, readonly=True)
+    state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("failed", "Failed"),
+            ("skipped", "Skipped"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="queued",
+        required=True,
+        index=True,
+        readonly=True,
+    )
+    reason = fields.Char(readonly=True)
+    body = fields.Text(readonly=True)
+    number = fields.Char(readonly=True)
+    timezone = fields.Char(readonly=True)
+    sms_parts = fields.Integer(string="SMS Parts", readonly=True)
+    gateway_id = fields.Many2one("insurance.notify.gateway", readonly=True)
+    provider_ref = fields.Char(string="Provider ID", index=True, readonly=True)
+    attempts = fields.Integer(readonly=True)
+    sending_since = fields.Datetime(readonly=True)
+    sent_at = fields.Datetime(readonly=True)
+
+    _sql_constraints = [
+        ("key_unique", "UNIQUE (key)", "This notification has already been planned."),
+    ]
+
+    # ------------------------------------------------------------------
+    # The clock: crons read the time here, so tests can freeze it.
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _now(self):
+        return fields.Datetime.now()
+
+    @api.model
+    def _today(self):
+        return self._now().date()
+
+    @api.model
+    def _commit_progress(self, done, remaining):
+        """Commit a cron's finished batch and report it (not under tests)."""
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    # ------------------------------------------------------------------
+    # Planning
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _make_key(self, rule, res_model, res_id, offset, event_date):
+        return f"{rule.id}-{res_model}-{res_id}-{offset}-{rule.channel}-{event_date}"
+
+    @api.model
+    def _create_planned(self, rule, occurrences):
+        """Create the messages of a rule's occurrences, skipping keys that exist."""
+        res_model = rule.res_model
+        keyed = {
+            self._make_key(rule, res_model, res_id, offset, event_date): (
+                res_id,
+                partner_id,
+                offset,
+                event_date,
+            )
+            for res_id, partner_id, offset, event_date in occurrences
+        }
+        if not keyed:
+            return self
+        existing = {
+            key
+            for (key,) in self.env.execute_query(
+                SQL("SELECT key FROM insurance_notify_message WHERE key = ANY(%s)", list(keyed))
+            )
+        }
+        partners = self.env["res.partner"].browse({row[1] for row in keyed.values()})
+        recipients = self._recipients(partners, rule)
+        now = self._now()
+        gateway = rule.gateway_id or self.env["insurance.notify.gateway"]._default_for_company(
+            rule.company_id
+        )
+        vals_list = []
+        for key, (res_id, partner_id, offset, event_date) in keyed.items():
+            if key in existing:
+                continue
+            number, timezone, skip_reason = recipients[partner_id]
+            vals = {
+                "key": key,
+                "rule_id": rule.id,
+                "company_id": rule.company_id.id,
+                "res_model": res_model,
+                "res_id": res_id,
+                "policy_id": res_id if res_model == "insurance.policy" else False,
+                "partner_id": partner_id,
+                "channel": rule.channel,
+                "offset": offset,
+                "event_date": event_date,
+                "number": number,
+                "timezone": timezone,
+                "gateway_id": gateway.id,
+            }
+            if skip_reason:
+                vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
+            else:
+                vals["scheduled_at"] = schedule.next_window_start(
+                    now, timezone, rule.window_start, rule.window_end
+                )
+            vals_list.append(vals)
+        return self.create(vals_list)
+
+    @api.model
+    def _recipients(self, partners, rule):
+        """partner id -> (number, timezone, reason to skip or None)."""
+        company_tz = rule.company_id.partner_id.tz
+        blacklisted = set(
+            self.env["phone.blacklist"]
+            .sudo()
+            .search([("number", "in", [n for n in partners.mapped("phone_sanitized") if n])])
+            .mapped("number")
+        )
+        result = {}
+        for partner in partners:
+            timezone = schedule.resolve_timezone(partner.tz, company_tz, default=rule.timezone)
+            number = partner.phone_sanitized
+            if not number:
+                reason = self.env._("no valid mobile number")
+            elif number in blacklisted:
+                reason = self.env._("number is on the SMS blacklist")
+            else:
+                reason = None
+            result[partner.id] = (number, timezone, reason)
+        return result
+
+    @api.model
+    def _cancel_queued_for(self, records, reason):
+        queued = self.search(
+            [
+                ("res_model", "=", records._name),
+                ("res_id", "in", records.ids),
+                ("state", "=", "queued"),
+            ]
+        )
+        queued.write({"state": "cancelled", "reason": reason})
+        return queued
+
+    # ------------------------------------------------------------------
+    # Dispatch
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_dispatch(self, batch_size=200):
+        now = self._now()
+        self._requeue_stale_sending(now)
+        due_domain = [("state", "=", "queued"), ("scheduled_at", "<=", now)]
+        total = self.search_count(due_domain)
+        done = 0
+        while batch := self._lock_due_batch(now, batch_size):
+            ready = batch._hold_outside_window(now)
+            ready._render()
+            ready.write({"state": "sending", "sending_since": now})
+            self._commit_progress(done=done, remaining=max(total - done, 0))
+            ready._send()
+            done += len(batch)
+            self._commit_progress(done=done, remaining=max(total - done, 0))
+        return done
+
+    @api.model
+    def _lock_due_batch(self, now, limit):
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM insurance_notify_message
+                 WHERE state = 'queued' AND scheduled_at <= %s
+                 ORDER BY scheduled_at, id
+                 LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                now,
+                limit,
+            )
+        )
+        return self.browse(row[0] for row in rows)
+
+    @api.model
+    def _requeue_stale_sending(self, now):
+        """Messages left 'sending' by a crashed run go again under the same key,
+        which the provider refuses if it had already accepted it."""
+        stale = self.search(
+            [("state", "=", "sending"), ("sending_since", "<", now - SENDING_TIMEOUT)]
+        )
+        stale.write({"state": "queued", "scheduled_at": now})
+
+    def _hold_outside_window(self, now):
+        """Reschedule the messages whose window is closed now; return the others."""
+        held = self.browse()
+        for message in self:
+            rule = message.rule_id
+            if not schedule.in_window(now, message.timezone, rule.window_start, rule.window_end):
+                message.scheduled_at = schedule.next_window_start(
+                    now, message.timezone, rule.window_start, rule.window_end
+                )
+                held |= message
+        return self - held
+
+    def _render(self):
+        by_template = defaultdict(lambda: self.browse())
+        for message in self:
+            by_template[message.rule_id.sms_template_id] |= message
+        for template, messages in by_template.items():
+            if not template:
+                messages.write(
+                    {"state": "failed", "reason": self.env._("the rule has no SMS template")}
+                )
+                continue
+            bodies = template._render_field("body", messages.mapped("res_id"), compute_lang=True)
+            for message in messages:
+                body = bodies[message.res_id]
+                message.write({"body": body, "sms_parts": sms.analyze(body).parts})
+
+    def _send(self):
+        now = self._now()
+        for gateway, messages in self.grouped("gateway_id").items():
+            messages = messages.filtered(lambda m: m.state == "sending")
+            if not messages:
+                continue
+            if not gateway:
+                messages.write(
+                    {"state": "failed", "reason": self.env._("no SMS gateway is configured")}
+                )
+                continue
+            adapter = gateway._make_adapter()
+            outgoing = [
+                OutgoingSms(
+                    key=message.key,
+                    number=phone.for_gateway(message.number, gateway.provider),
+                    body=message.body,
+                    sender=gateway.sender or None,
+                )
+                for message in messages
+            ]
+            for message, result in zip(messages, adapter.send(outgoing), strict=True):
+                message._write_result(result, now)
+
+    def _write_result(self, result, now):
+        attempts = self.attempts + 1
+        if result.accepted:
+            self.write(
+                {
+                    "state": "sent",
+                    "provider_ref": result.provider_ref or self.provider_ref,
+                    "sms_parts": result.parts or self.sms_parts,
+                    "sent_at": now,
+                    "attempts": attempts,
+                    "reason": False,
+                }
+            )
+            return
+        reason = result.error_text or result.error_class
+        if result.retryable and attempts < MAX_ATTEMPTS:
+            self.write(
+                {
+                    "state": "queued",
+                    "attempts": attempts,
+                    "reason": reason,
+                    "scheduled_at": now + timedelta(minutes=5 * 2**attempts),
+                }
+            )
+        else:
+            self.write({"state": "failed", "attempts": attempts, "reason": reason})
+        _logger.info(
+            "SMS %s not accepted: %s (%s)", self.key, result.error_class, result.error_code
+        )

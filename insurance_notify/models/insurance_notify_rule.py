@@ -1,0 +1,198 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+from notify_engine import schedule
+
+HOUR_WINDOW_HELP = "Local time of the recipient (partner, else company, else the rule's timezone)."
+
+
+class InsuranceNotifyRule(models.Model):
+    _name = "insurance.notify.rule"
+    _description = "Automatic Notification Rule"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    event_type = fields.Selection(
+        [("policy_expiry", "Policy expiry")],
+        required=True,
+        default="policy_expiry",
+        tracking=True,
+    )
+    channel = fields.Selection([("sms", "SMS")], required=True, default="sms", tracking=True)
+    offsets = fields.Char(
+        string="Days Before",
+        required=True,
+        default="21,14,7",
+        tracking=True,
+        help="Days before the event, comma-separated: 21,14,7 sends three reminders.",
+    )
+    sms_template_id = fields.Many2one(
+        "sms.template",
+        string="SMS Template",
+        domain="[('model', '=', res_model)]",
+        tracking=True,
+    )
+    res_model = fields.Char(compute="_compute_res_model")
+    gateway_id = fields.Many2one(
+        "insurance.notify.gateway",
+        string="SMS Gateway",
+        domain="[('company_id', '=', company_id)]",
+        help="Leave empty to use the company's default gateway.",
+    )
+    window_start = fields.Float(string="Send From", default=8.0, help=HOUR_WINDOW_HELP)
+    window_end = fields.Float(string="Send Until", default=20.0, help=HOUR_WINDOW_HELP)
+    timezone = fields.Selection(
+        _tz_get,
+        default="Europe/Warsaw",
+        required=True,
+        help="Used for clients whose card and company have no timezone.",
+    )
+    insurer_ids = fields.Many2many(
+        "res.partner", string="Insurers", domain=[("is_insurer", "=", True)]
+    )
+    product_ids = fields.Many2many("insurance.product", string="Products")
+    user_ids = fields.Many2many("res.users", string="Brokers")
+    last_planned_date = fields.Date(
+        readonly=True,
+        copy=False,
+        help="The last day whose reminders the planner has created.",
+    )
+    notify_message_ids = fields.One2many("insurance.notify.message", "rule_id", readonly=True)
+
+    EVENT_MODELS = {"policy_expiry": "insurance.policy"}
+
+    @api.depends("event_type")
+    def _compute_res_model(self):
+        for rule in self:
+            rule.res_model = self.EVENT_MODELS.get(rule.event_type)
+
+    @api.constrains("offsets")
+    def _check_offsets(self):
+        for rule in self:
+            rule._parsed_offsets()
+
+    @api.constrains("window_start", "window_end")
+    def _check_window(self):
+        for rule in self:
+            if not 0 <= rule.window_start < rule.window_end <= 24:
+                raise ValidationError(
+                    self.env._(
+                        "The sending window must start before it ends, between 00:00 and 24:00."
+                    )
+                )
+
+    @api.constrains("sms_template_id", "event_type")
+    def _check_template_model(self):
+        for rule in self:
+            template = rule.sms_template_id
+            if template and template.model != rule.res_model:
+                raise ValidationError(
+                    self.env._(
+                        "The template %(template)s is written for %(model)s records, "
+                        "but this rule sends about %(expected)s records.",
+                        template=template.name,
+                        model=template.model,
+                        expected=rule.res_model,
+                    )
+                )
+
+    @api.onchange("offsets")
+    def _onchange_offsets(self):
+        if self.offsets:
+            self.offsets = schedule.format_offsets(self._parsed_offsets())
+
+    def _parsed_offsets(self):
+        try:
+            return schedule.parse_offsets(self.offsets or "")
+        except schedule.InvalidOffsets as error:
+            raise ValidationError(self._offsets_error_message(error)) from None
+
+    @api.model
+    def _offsets_error_message(self, error):
+        messages = {
+            "empty": self.env._("Enter at least one number of days, e.g. 21,14,7."),
+            "not_a_number": self.env._(
+                "“%(token)s” is not a number of days. Use whole numbers separated "
+                "by commas, e.g. 21,14,7.",
+                token=error.token,
+            ),
+            "negative": self.env._(
+                "Days before the event cannot be negative (“%(token)s”).", token=error.token
+            ),
+            "too_large": self.env._("“%(token)s” days is too far ahead.", token=error.token),
+        }
+        return messages[error.reason]
+
+    # ------------------------------------------------------------------
+    # Planner
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_plan(self):
+        messages = self.env["insurance.notify.message"]
+        today = messages._today()
+        rules = self.search([("active", "=", True)])
+        for done, rule in enumerate(rules, start=1):
+            rule._plan(today)
+            messages._commit_progress(done=done, remaining=len(rules) - done)
+
+    def _plan(self, today):
+        """Create the messages of every occurrence since the last planned day.
+
+        An occurrence is a (record, offset) whose day (event date - offset) falls
+        after the last planned day and on or before today while the event is
+        still ahead; of several missed ones a record gets only the latest.
+        """
+        self.ensure_one()
+        first_day = self.last_planned_date + timedelta(days=1) if self.last_planned_date else today
+        if first_day > today:
+            return self.env["insurance.notify.message"]
+        occurrences = self._find_occurrences(first_day, today)
+        messages = self.env["insurance.notify.message"]._create_planned(self, occurrences)
+        self.last_planned_date = today
+        return messages
+
+    def _find_occurrences(self, first_day, today):
+        """Rows (res_id, partner_id, offset, event_date) due in [first_day, today]."""
+        offsets = list(self._parsed_offsets())
+        filters = [SQL("TRUE")]
+        if self.insurer_ids:
+            filters.append(SQL("p.insurer_id = ANY(%s)", self.insurer_ids.ids))
+        if self.product_ids:
+            filters.append(SQL("p.product_id = ANY(%s)", self.product_ids.ids))
+        if self.user_ids:
+            filters.append(SQL("p.user_id = ANY(%s)", self.user_ids.ids))
+        query = SQL(
+            """
+            SELECT DISTINCT ON (p.id) p.id, p.partner_id, o.days, p.date_end
+              FROM insurance_policy p
+              JOIN unnest(%(offsets)s::int[]) AS o(days)
+                ON p.date_end - o.days BETWEEN %(first)s AND %(today)s
+             WHERE p.state = 'valid'
+               AND p.company_id = %(company)s
+               AND p.date_end BETWEEN %(lowest)s AND %(highest)s
+               AND p.date_end >= %(today)s
+               AND %(filters)s
+             ORDER BY p.id, o.days
+            """,
+            offsets=offsets,
+            first=first_day,
+            today=today,
+            company=self.company_id.id,
+            lowest=first_day + timedelta(days=min(offsets)),
+            highest=today + timedelta(days=max(offsets)),
+            filters=SQL(" AND ").join(filters),
+        )
+        self.env["insurance.policy"].flush_model()
+        return self.env.execute_query(query)

@@ -1,0 +1,209 @@
+from datetime import timedelta
+
+from psycopg2.errors import UniqueViolation
+
+from odoo.exceptions import ValidationError
+from odoo.tools import mute_logger
+
+from notify_engine.gateways import SandboxGateway
+
+from .common import NotifyCase, warsaw
+
+
+class TestPolicyExpiryEndToEnd(NotifyCase):
+    def test_a_policy_ending_in_seven_days_gets_one_sms_once(self):
+        policy = self.make_policy(7)
+        self.make_rule("7")
+
+        self.Rule._cron_plan()
+        message = self.messages_of(policy)
+        self.assertEqual(len(message), 1)
+        self.assertRecordValues(
+            message,
+            [{"state": "queued", "offset": 7, "number": "+48600123456", "channel": "sms"}],
+        )
+
+        self.Message._cron_dispatch()
+        self.assertEqual(message.state, "sent")
+        expected = f"Policy {policy.name} ends on {policy.date_end}."
+        self.assertEqual(message.body, expected)
+        self.assertEqual(message.sms_parts, 1)
+        self.assertTrue(message.provider_ref)
+        self.assertEqual(
+            [(sms.number, sms.body, sms.key) for sms in SandboxGateway.outbox],
+            [("+48600123456", expected, message.key)],
+        )
+
+        self.run_crons()
+        self.assertEqual(self.messages_of(policy), message)
+        self.assertEqual(len(SandboxGateway.outbox), 1)
+
+    def test_the_next_day_plans_nothing_new_for_the_same_offset(self):
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        self.run_crons()
+        self.set_now(warsaw(self.TODAY + timedelta(days=1), 10))
+        self.run_crons()
+        self.assertEqual(len(self.messages_of(policy)), 1)
+        self.assertEqual(len(SandboxGateway.outbox), 1)
+
+    def test_a_cancelled_or_draft_policy_gets_nothing(self):
+        cancelled = self.make_policy(7, state="cancelled")
+        draft = self.make_policy(7, state="draft")
+        self.make_rule("7")
+        self.run_crons()
+        self.assertFalse(self.messages_of(cancelled | draft))
+        self.assertFalse(SandboxGateway.outbox)
+
+    def test_cancelling_a_policy_cancels_its_queued_reminder(self):
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        self.Rule._cron_plan()
+        policy.action_cancel()
+        message = self.messages_of(policy)
+        self.assertEqual(message.state, "cancelled")
+        self.Message._cron_dispatch()
+        self.assertFalse(SandboxGateway.outbox)
+
+    def test_each_offset_is_sent_on_its_own_day(self):
+        policy = self.make_policy(21)
+        self.make_rule("21,14,7")
+        for day in (0, 7, 14):
+            self.set_now(warsaw(self.TODAY + timedelta(days=day), 10))
+            self.run_crons()
+        self.assertEqual(sorted(self.messages_of(policy).mapped("offset")), [7, 14, 21])
+        self.assertEqual(len(SandboxGateway.outbox), 3)
+
+    def test_missed_days_send_only_the_latest_missed_offset(self):
+        policy = self.make_policy(21)
+        rule = self.make_rule("21,14,7")
+        rule.last_planned_date = self.TODAY - timedelta(days=1)
+        # The planner did not run for 15 days: the 21- and 14-day reminders were missed.
+        self.set_now(warsaw(self.TODAY + timedelta(days=14), 10))
+        self.run_crons()
+        message = self.messages_of(policy)
+        self.assertEqual(message.mapped("offset"), [7])
+        self.assertEqual(message.state, "sent")
+
+    def test_filters_limit_the_rule_to_chosen_insurers(self):
+        other_insurer = self.env["res.partner"].create({"name": "Other", "is_insurer": True})
+        mine = self.make_policy(7)
+        theirs = self.make_policy(7, insurer_id=other_insurer.id, name="OTHER/1")
+        self.make_rule("7", insurer_ids=[(6, 0, self.insurer.ids)])
+        self.Rule._cron_plan()
+        self.assertTrue(self.messages_of(mine))
+        self.assertFalse(self.messages_of(theirs))
+
+
+class TestSendingWindow(NotifyCase):
+    def test_a_night_run_holds_messages_until_the_morning(self):
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        self.set_now(warsaw(self.TODAY, 22, 30))
+        self.run_crons()
+        message = self.messages_of(policy)
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.scheduled_at, warsaw(self.TODAY + timedelta(days=1), 8))
+        self.assertFalse(SandboxGateway.outbox)
+
+        self.set_now(warsaw(self.TODAY + timedelta(days=1), 8, 5))
+        self.Message._cron_dispatch()
+        self.assertEqual(message.state, "sent")
+
+    def test_a_client_in_vilnius_is_reached_in_vilnius_hours(self):
+        self.client.tz = "Europe/Vilnius"
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        # 19:30 in Warsaw is 20:30 in Vilnius: past the window there.
+        self.set_now(warsaw(self.TODAY, 19, 30))
+        self.run_crons()
+        self.assertEqual(self.messages_of(policy).state, "queued")
+        self.assertFalse(SandboxGateway.outbox)
+
+
+class TestNeverLostNeverTwice(NotifyCase):
+    def test_a_client_without_mobile_is_skipped_with_a_reason(self):
+        self.client.mobile = False
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        self.run_crons()
+        message = self.messages_of(policy)
+        self.assertEqual(message.state, "skipped")
+        self.assertEqual(message.reason, "no valid mobile number")
+
+    def test_a_blacklisted_number_is_skipped_with_a_reason(self):
+        self.env["phone.blacklist"].sudo().add("+48600123456")
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        self.run_crons()
+        self.assertEqual(self.messages_of(policy).reason, "number is on the SMS blacklist")
+        self.assertFalse(SandboxGateway.outbox)
+
+    def test_a_crash_after_the_gateway_call_does_not_send_twice(self):
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        self.Rule._cron_plan()
+        message = self.messages_of(policy)
+        # The run dies after the provider accepted the batch, before the commit:
+        # the provider has the message, the database still says "sending".
+        original_send = type(self.Message)._send
+
+        def send_then_crash(records):
+            original_send(records)
+            records.write({"state": "sending", "provider_ref": False})
+
+        self.patch(type(self.Message), "_send", send_then_crash)
+        self.Message._cron_dispatch()
+        self.assertEqual(message.state, "sending")
+        self.assertEqual(len(SandboxGateway.outbox), 1)
+
+        self.patch(type(self.Message), "_send", original_send)
+        self.set_now(self.now + timedelta(minutes=30))
+        self.Message._cron_dispatch()
+        self.assertEqual(message.state, "sent")
+        self.assertTrue(message.provider_ref)
+        self.assertEqual(len(SandboxGateway.outbox), 1)
+
+    def test_a_message_key_is_unique(self):
+        self.make_policy(7)
+        rule = self.make_rule("7")
+        self.Rule._cron_plan()
+        message = self.Message.search([("rule_id", "=", rule.id)])
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(UniqueViolation),
+            self.cr.savepoint(),
+        ):
+            message.copy({"key": message.key})
+
+
+class TestRuleInput(NotifyCase):
+    def test_bad_offsets_are_refused_with_a_clear_message(self):
+        for offsets, expected in (
+            ("21;x", "“21;x” is not a number of days"),
+            ("", "Enter at least one number of days"),
+            ("7,-3", "cannot be negative"),
+        ):
+            with self.subTest(offsets=offsets), self.assertRaisesRegex(ValidationError, expected):
+                self.make_rule(offsets)
+
+    def test_duplicate_offsets_are_dropped_in_the_form(self):
+        rule = self.make_rule("7")
+        rule.offsets = "7, 14,7 ,21"
+        rule._onchange_offsets()
+        self.assertEqual(rule.offsets, "21,14,7")
+
+    def test_a_window_that_ends_before_it_starts_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "must start before it ends"):
+            self.make_rule("7", window_start=20, window_end=8)
+
+    def test_a_template_for_another_model_is_refused(self):
+        partner_template = self.env["sms.template"].create(
+            {
+                "name": "Partner",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "body": "x",
+            }
+        )
+        with self.assertRaisesRegex(ValidationError, "is written for res.partner records"):
+            self.make_rule("7", sms_template_id=partner_template.id)
