@@ -1,0 +1,132 @@
+# Shared by scripts/run, scripts/test and scripts/bench: idempotent set-up.
+# Each step keeps a stamp (a hash of its inputs) under var/ and is skipped
+# when its inputs have not changed, so a second run is fast.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ODOO_PATH=${ODOO_PATH:-/opt/odoo18}
+VENV=$ROOT/.venv
+VAR=$ROOT/var
+PY=$VENV/bin/python
+export PATH=$VENV/bin:$PATH
+ADDON=insurance_notify
+mkdir -p "$VAR/stamps"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+have_odoo() { [ -f "$ODOO_PATH/odoo-bin" ] && [ -d "$ODOO_PATH/odoo/addons" ]; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+    say "installing Debian packages: $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# stamp_changed NAME INPUT... : true when the hash of the inputs differs from the stamp
+stamp_changed() {
+    local name=$1; shift
+    local hash
+    hash=$(cat "$@" 2>/dev/null | sha256sum | cut -c1-16)
+    [ "$(cat "$VAR/stamps/$name" 2>/dev/null)" != "$hash" ] && echo "$hash" >"$VAR/stamps/$name.new"
+}
+stamp_commit() { mv "$VAR/stamps/$1.new" "$VAR/stamps/$1"; }
+
+addon_files() { find "$ROOT/$ADDON" "$ROOT/notify_engine" -type f -not -path '*/__pycache__/*' | sort; }
+
+setup_python() {
+    if [ ! -x "$PY" ]; then
+        say "creating the virtualenv .venv"
+        python3 -m venv "$VENV"
+    fi
+    local inputs=("$ROOT/pyproject.toml" "$ROOT/scripts/odoo_requirements.py")
+    have_odoo && inputs+=("$ODOO_PATH/requirements.txt")
+    if stamp_changed python "${inputs[@]}"; then
+        say "installing Python dependencies"
+        "$PY" -m pip install -q --disable-pip-version-check packaging
+        local requirements=$VAR/odoo-requirements.txt
+        : >"$requirements"
+        if have_odoo; then
+            "$PY" "$ROOT/scripts/odoo_requirements.py" "$ODOO_PATH/requirements.txt" >"$requirements"
+        fi
+        "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT[dev]" -r "$requirements"
+        stamp_commit python
+    fi
+    # Odoo is not on any registry: make its tree importable in the venv.
+    local site
+    site=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    if have_odoo; then
+        echo "$ODOO_PATH" >"$site/odoo-tree.pth"
+    else
+        rm -f "$site/odoo-tree.pth"
+    fi
+}
+
+setup_postgres() {
+    if ! command -v pg_lsclusters >/dev/null; then
+        apt_install postgresql
+    fi
+    local version cluster status
+    read -r version cluster _ status _ < <(pg_lsclusters --no-header | head -n1)
+    if [ -z "${version:-}" ]; then
+        as_root pg_createcluster --start 15 main >/dev/null
+        read -r version cluster _ status _ < <(pg_lsclusters --no-header | head -n1)
+    fi
+    if [ "$status" != online ]; then
+        say "starting PostgreSQL $version/$cluster"
+        as_root pg_ctlcluster "$version" "$cluster" start
+    fi
+    # Odoo refuses the postgres role: give the user who runs it a role of its own.
+    if ! psql -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+        say "creating the PostgreSQL role $(id -un)"
+        as_root runuser -u postgres -- psql -qc "CREATE ROLE \"$(id -un)\" LOGIN SUPERUSER"
+    fi
+}
+
+setup_chromium() {
+    command -v chromium >/dev/null || apt_install chromium
+}
+
+write_odoo_config() {
+    mkdir -p "$VAR/data"
+    cat >"$VAR/odoo.conf" <<CONF
+[options]
+addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$ROOT
+data_dir = $VAR/data
+http_port = ${ODOO_PORT:-8069}
+admin_passwd = admin
+max_cron_threads = 1
+CONF
+}
+
+odoo() { "$PY" "$ODOO_PATH/odoo-bin" -c "$VAR/odoo.conf" "$@"; }
+
+db_exists() { psql -d postgres -Atqc "select 1 from pg_database where datname = '$1'" | grep -q 1; }
+
+# build_database NAME: a database with the add-on and its demo data, upgraded
+# only when the add-on's files changed since the last build. The build fails on
+# any ERROR or WARNING the add-on (or module loading) logs.
+build_database() {
+    local db=$1 log=$VAR/$1-build.log action
+    if ! db_exists "$db"; then
+        action=(-i "$ADDON")
+        rm -f "$VAR/stamps/db-$db"
+    elif stamp_changed "db-$db" $(addon_files); then
+        action=(-u "$ADDON")
+    else
+        return 0
+    fi
+    stamp_changed "db-$db" $(addon_files) || true
+    say "building database $db: ${action[*]} with demo data (log: $log)"
+    if ! odoo -d "$db" "${action[@]}" --stop-after-init --log-level=warn >"$log" 2>&1; then
+        tail -n 40 "$log"
+        [ "${action[0]}" = -i ] && dropdb --if-exists "$db"
+        return 1
+    fi
+    if grep -E " (ERROR|WARNING) .*($ADDON|odoo\.modules)" "$log"; then
+        say "building $db logged the errors or warnings above"
+        return 1
+    fi
+    stamp_commit "db-$db"
+}
