@@ -105,13 +105,9 @@ class InsuranceNotifyMessage(models.Model):
         """Create the messages of a rule's occurrences, skipping keys that exist."""
         res_model = rule.res_model
         keyed = {
-            self._make_key(rule, res_model, res_id, offset, event_date): (
-                res_id,
-                partner_id,
-                offset,
-                event_date,
-            )
-            for res_id, partner_id, offset, event_date in occurrences
+            self._make_key(rule, res_model, res_id, offset, event_date): occurrence
+            for occurrence in occurrences
+            for res_id, _partner_id, _policy_id, offset, event_date in [occurrence]
         }
         if not keyed:
             return self
@@ -128,7 +124,7 @@ class InsuranceNotifyMessage(models.Model):
             rule.company_id
         )
         vals_list = []
-        for key, (res_id, partner_id, offset, event_date) in keyed.items():
+        for key, (res_id, partner_id, policy_id, offset, event_date) in keyed.items():
             if key in existing:
                 continue
             number, timezone, skip_reason = recipients[partner_id]
@@ -138,7 +134,7 @@ class InsuranceNotifyMessage(models.Model):
                 "company_id": rule.company_id.id,
                 "res_model": res_model,
                 "res_id": res_id,
-                "policy_id": res_id if res_model == "insurance.policy" else False,
+                "policy_id": policy_id,
                 "partner_id": partner_id,
                 "channel": rule.channel,
                 "offset": offset,
@@ -150,9 +146,7 @@ class InsuranceNotifyMessage(models.Model):
             if skip_reason:
                 vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
             else:
-                vals["scheduled_at"] = schedule.next_window_start(
-                    now, timezone, rule.window_start, rule.window_end
-                )
+                vals["scheduled_at"] = schedule.next_window_start(now, timezone, *rule._window())
             vals_list.append(vals)
         return self.create(vals_list)
 
@@ -243,11 +237,9 @@ class InsuranceNotifyMessage(models.Model):
         """Reschedule the messages whose window is closed now; return the others."""
         held = self.browse()
         for message in self:
-            rule = message.rule_id
-            if not schedule.in_window(now, message.timezone, rule.window_start, rule.window_end):
-                message.scheduled_at = schedule.next_window_start(
-                    now, message.timezone, rule.window_start, rule.window_end
-                )
+            window = message.rule_id._window()
+            if not schedule.in_window(now, message.timezone, *window):
+                message.scheduled_at = schedule.next_window_start(now, message.timezone, *window)
                 held |= message
         return self - held
 

@@ -8,6 +8,8 @@ from odoo.addons.base.models.res_partner import _tz_get
 
 from notify_engine import schedule
 
+from .notify_event_sources import SOURCES
+
 HOUR_WINDOW_HELP = "Local time of the recipient (partner, else company, else the rule's timezone)."
 
 
@@ -24,7 +26,10 @@ class InsuranceNotifyRule(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     event_type = fields.Selection(
-        [("policy_expiry", "Policy expiry")],
+        [
+            ("policy_expiry", "Policy expiry"),
+            ("inspection_expiry", "Technical inspection expiry"),
+        ],
         required=True,
         default="policy_expiry",
         tracking=True,
@@ -50,6 +55,22 @@ class InsuranceNotifyRule(models.Model):
         domain="[('company_id', '=', company_id)]",
         help="Leave empty to use the company's default gateway.",
     )
+    policy_scope = fields.Selection(
+        [("valid", "Valid policies"), ("valid_draft", "Valid and draft policies")],
+        string="Policies",
+        required=True,
+        default="valid",
+    )
+    send_days = fields.Selection(
+        [
+            ("all", "Every day"),
+            ("mon_sat", "Monday to Saturday"),
+            ("mon_fri", "Monday to Friday"),
+        ],
+        string="Sending Days",
+        required=True,
+        default="all",
+    )
     window_start = fields.Float(string="Send From", default=8.0, help=HOUR_WINDOW_HELP)
     window_end = fields.Float(string="Send Until", default=20.0, help=HOUR_WINDOW_HELP)
     timezone = fields.Selection(
@@ -70,12 +91,23 @@ class InsuranceNotifyRule(models.Model):
     )
     notify_message_ids = fields.One2many("insurance.notify.message", "rule_id", readonly=True)
 
-    EVENT_MODELS = {"policy_expiry": "insurance.policy"}
+    SEND_DAYS = {
+        "all": None,
+        "mon_sat": frozenset(range(6)),
+        "mon_fri": frozenset(range(5)),
+    }
+    POLICY_SCOPES = {"valid": ["valid"], "valid_draft": ["valid", "draft"]}
 
     @api.depends("event_type")
     def _compute_res_model(self):
         for rule in self:
-            rule.res_model = self.EVENT_MODELS.get(rule.event_type)
+            source = SOURCES.get(rule.event_type)
+            rule.res_model = source.model if source else False
+
+    def _window(self):
+        """(start hour, end hour, weekdays) of the sending window."""
+        self.ensure_one()
+        return self.window_start, self.window_end, self.SEND_DAYS[self.send_days]
 
     @api.constrains("offsets")
     def _check_offsets(self):
@@ -164,35 +196,54 @@ class InsuranceNotifyRule(models.Model):
         return messages
 
     def _find_occurrences(self, first_day, today):
-        """Rows (res_id, partner_id, offset, event_date) due in [first_day, today]."""
+        """Rows (res_id, partner_id, policy_id, offset, event_date) whose day
+        falls in [first_day, today]; one per record, the latest missed one."""
+        source = SOURCES[self.event_type]
         offsets = list(self._parsed_offsets())
-        filters = [SQL("TRUE")]
-        if self.insurer_ids:
-            filters.append(SQL("p.insurer_id = ANY(%s)", self.insurer_ids.ids))
-        if self.product_ids:
-            filters.append(SQL("p.product_id = ANY(%s)", self.product_ids.ids))
-        if self.user_ids:
-            filters.append(SQL("p.user_id = ANY(%s)", self.user_ids.ids))
+        # The day an occurrence is due: before the event, or after it (overdue).
+        sign = 1 if source.after else -1
+        if source.after:
+            lowest = first_day - timedelta(days=max(offsets))
+            highest = today - timedelta(days=min(offsets))
+            still_relevant = SQL("TRUE")
+        else:
+            lowest = first_day + timedelta(days=min(offsets))
+            highest = today + timedelta(days=max(offsets))
+            still_relevant = SQL("e.event_date >= %s", today)
+        filters = [
+            SQL("(e.company_id = %s OR e.company_id IS NULL)", self.company_id.id),
+            SQL(
+                "(e.policy_id IS NULL OR e.policy_state = ANY(%s))",
+                self.POLICY_SCOPES[self.policy_scope],
+            ),
+        ]
+        for column, records in (
+            ("insurer_id", self.insurer_ids),
+            ("product_id", self.product_ids),
+            ("user_id", self.user_ids),
+        ):
+            if records:
+                filters.append(SQL("%s = ANY(%s)", SQL.identifier("e", column), records.ids))
         query = SQL(
             """
-            SELECT DISTINCT ON (p.id) p.id, p.partner_id, o.days, p.date_end
-              FROM insurance_policy p
+            SELECT DISTINCT ON (e.res_id) e.res_id, e.partner_id, e.policy_id, o.days, e.event_date
+              FROM (%(events)s) AS e
               JOIN unnest(%(offsets)s::int[]) AS o(days)
-                ON p.date_end - o.days BETWEEN %(first)s AND %(today)s
-             WHERE p.state = 'valid'
-               AND p.company_id = %(company)s
-               AND p.date_end BETWEEN %(lowest)s AND %(highest)s
-               AND p.date_end >= %(today)s
+                ON e.event_date + %(sign)s * o.days BETWEEN %(first)s AND %(today)s
+             WHERE e.event_date BETWEEN %(lowest)s AND %(highest)s
+               AND %(still_relevant)s
                AND %(filters)s
-             ORDER BY p.id, o.days
+             ORDER BY e.res_id, %(sign)s * o.days DESC
             """,
+            events=SQL(source.events),
             offsets=offsets,
+            sign=sign,
             first=first_day,
             today=today,
-            company=self.company_id.id,
-            lowest=first_day + timedelta(days=min(offsets)),
-            highest=today + timedelta(days=max(offsets)),
+            lowest=lowest,
+            highest=highest,
+            still_relevant=still_relevant,
             filters=SQL(" AND ").join(filters),
         )
-        self.env["insurance.policy"].flush_model()
+        self.env.flush_all()
         return self.env.execute_query(query)

@@ -207,3 +207,33 @@ class TestRuleInput(NotifyCase):
         )
         with self.assertRaisesRegex(ValidationError, "is written for res.partner records"):
             self.make_rule("7", sms_template_id=partner_template.id)
+
+
+class TestOtherPolicyEvents(NotifyCase):
+    def test_an_inspection_ending_in_seven_days_gets_its_own_reminder(self):
+        policy = self.make_policy(200, inspection_date=self.TODAY + timedelta(days=7))
+        no_inspection = self.make_policy(201)
+        self.make_rule("7", event_type="inspection_expiry")
+        self.run_crons()
+        message = self.messages_of(policy)
+        self.assertRecordValues(message, [{"state": "sent", "event_date": policy.inspection_date}])
+        self.assertFalse(self.messages_of(no_inspection))
+
+    def test_draft_policies_are_reminded_only_when_the_rule_says_so(self):
+        draft = self.make_policy(7, state="draft")
+        self.make_rule("7")
+        self.Rule._cron_plan()
+        self.assertFalse(self.messages_of(draft))
+        self.make_rule("7", policy_scope="valid_draft", name="Drafts too")
+        self.Rule._cron_plan()
+        self.assertEqual(len(self.messages_of(draft)), 1)
+
+    def test_a_weekdays_only_rule_holds_saturday_messages_until_monday(self):
+        saturday = self.TODAY - timedelta(days=self.TODAY.weekday()) + timedelta(days=5)
+        self.set_now(warsaw(saturday, 10))
+        policy = self.make_policy((saturday - self.TODAY).days + 7)
+        self.make_rule("7", send_days="mon_fri")
+        self.run_crons()
+        message = self.messages_of(policy)
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.scheduled_at, warsaw(saturday + timedelta(days=2), 8))
