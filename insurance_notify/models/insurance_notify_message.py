@@ -123,6 +123,9 @@ class InsuranceNotifyMessage(models.Model):
         gateway = rule.gateway_id or self.env["insurance.notify.gateway"]._default_for_company(
             rule.company_id
         )
+        window = rule._window()
+        # Every recipient in one timezone gets the same slot: compute it once.
+        slots = {}
         vals_list = []
         for key, (res_id, partner_id, policy_id, offset, event_date) in keyed.items():
             if key in existing:
@@ -146,7 +149,9 @@ class InsuranceNotifyMessage(models.Model):
             if skip_reason:
                 vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
             else:
-                vals["scheduled_at"] = schedule.next_window_start(now, timezone, *rule._window())
+                if timezone not in slots:
+                    slots[timezone] = schedule.next_window_start(now, timezone, *window)
+                vals["scheduled_at"] = slots[timezone]
             vals_list.append(vals)
         return self.create(vals_list)
 
@@ -154,12 +159,18 @@ class InsuranceNotifyMessage(models.Model):
     def _recipients(self, partners, rule):
         """partner id -> (number, timezone, reason to skip or None)."""
         company_tz = rule.company_id.partner_id.tz
-        blacklisted = set(
-            self.env["phone.blacklist"]
-            .sudo()
-            .search([("number", "in", [n for n in partners.mapped("phone_sanitized") if n])])
-            .mapped("number")
-        )
+        # phone_sanitized and the blacklist both hold E.164: compare in SQL,
+        # not through phone.blacklist's search, which re-formats every number.
+        numbers = [number for number in partners.mapped("phone_sanitized") if number]
+        blacklisted = {
+            number
+            for (number,) in self.env.execute_query(
+                SQL(
+                    "SELECT number FROM phone_blacklist WHERE active AND number = ANY(%s)",
+                    numbers,
+                )
+            )
+        }
         result = {}
         for partner in partners:
             timezone = schedule.resolve_timezone(partner.tz, company_tz, default=rule.timezone)

@@ -1,0 +1,181 @@
+"""One day's planning: our planner against stock base_automation, same book, same run.
+
+Usage (make bench does this): bench_planner.py -c ODOO_CONFIG -d DATABASE
+[--clients N] [--policies N]. The database needs insurance_notify and
+base_automation installed; the book is generated on the first run and kept.
+Each measurement runs in a transaction that is rolled back, so runs repeat.
+Prints wall time, query count and peak Python memory of each, and last a line
+``ratio: N`` (base_automation time / planner time).
+"""
+
+import argparse
+import logging
+import sys
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+sys.path.insert(0, str(Path(__file__).parent))
+import book  # noqa: E402
+
+OFFSETS = {
+    "policy_expiry": ("date_end", [21, 14, 7]),
+    "inspection_expiry": ("inspection_date", [30, 7]),
+}
+
+# The stock way: one time-based automation per offset, whose server action
+# records the same message the planner creates.
+AUTOMATION_CODE = """
+env['insurance.notify.message'].create({{
+    'key': 'ba-%s-%s-%s' % (record.id, {offset}, record.{field}),
+    'company_id': record.company_id.id,
+    'res_model': record._name,
+    'res_id': record.id,
+    'policy_id': record.id,
+    'partner_id': record.partner_id.id,
+    'channel': 'sms',
+    'offset': {offset},
+    'event_date': record.{field},
+    'scheduled_at': datetime.datetime.now(),
+}})
+"""
+
+
+def reset(cr):
+    """Remove what a measurement made: the planner commits as a cron does."""
+    cr.execute("DELETE FROM insurance_notify_message")
+    cr.execute("DELETE FROM insurance_notify_rule")
+    cr.execute("DELETE FROM base_automation")
+    cr.execute("DELETE FROM ir_act_server WHERE name->>'en_US' LIKE 'remind %%'")
+    cr.commit()
+
+
+def measure(registry, prepare, run):
+    """Run ``prepare(env)`` then time ``run(env)``; (seconds, queries, peak KiB, messages)."""
+    results = []
+    for traced in (False, True):  # time without tracemalloc's overhead, then memory
+        with registry.cursor() as cr:
+            reset(cr)
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            prepare(env)
+            env.flush_all()
+            queries = cr.sql_log_count
+            if traced:
+                tracemalloc.start()
+            start = time.perf_counter()
+            run(env)
+            env.flush_all()
+            elapsed = time.perf_counter() - start
+            peak = tracemalloc.get_traced_memory()[1] / 1024 if traced else 0
+            tracemalloc.stop()
+            created = env["insurance.notify.message"].search_count([])
+            results.append((elapsed, cr.sql_log_count - queries, peak, created))
+            cr.rollback()
+            reset(cr)
+    (elapsed, queries, _, created), (_, _, peak, _) = results
+    return elapsed, queries, peak, created
+
+
+def prepare_planner(env):
+    template = env.ref("insurance_notify.sms_template_policy_expiry")
+    env["insurance.notify.rule"].create(
+        [
+            {
+                "name": event_type,
+                "event_type": event_type,
+                "offsets": ",".join(map(str, offsets)),
+                "sms_template_id": template.id,
+            }
+            for event_type, (_field, offsets) in OFFSETS.items()
+        ]
+    )
+
+
+def run_planner(env):
+    env["insurance.notify.rule"]._cron_plan()
+
+
+def prepare_automations(env):
+    model = env["ir.model"]._get("insurance.policy")
+    yesterday = odoo.fields.Datetime.now() - timedelta(days=1)
+    for field_name, offsets in OFFSETS.values():
+        field = env["ir.model.fields"]._get("insurance.policy", field_name)
+        for offset in offsets:
+            action = env["ir.actions.server"].create(
+                {
+                    "name": f"remind {field_name} -{offset}",
+                    "model_id": model.id,
+                    "state": "code",
+                    "code": AUTOMATION_CODE.format(offset=offset, field=field_name),
+                }
+            )
+            automation = env["base.automation"].create(
+                {
+                    "name": f"{field_name} -{offset}",
+                    "model_id": model.id,
+                    "trigger": "on_time",
+                    "trg_date_id": field.id,
+                    "trg_date_range": -offset,
+                    "trg_date_range_type": "day",
+                    "filter_domain": "[('state', '=', 'valid')]",
+                    "action_server_ids": [(6, 0, action.ids)],
+                }
+            )
+            env.cr.execute(
+                "UPDATE base_automation SET last_run = %s WHERE id = %s",
+                [yesterday, automation.id],
+            )
+    env.invalidate_all()
+
+
+def run_automations(env):
+    env["base.automation"]._check()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--policies", type=int, default=300_000)
+    parser.add_argument("--only-planner", action="store_true", help="skip base_automation")
+    args = parser.parse_args()
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    logging.getLogger("odoo.addons.base_automation").setLevel(logging.WARNING)
+    registry = Registry(args.database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        start = time.perf_counter()
+        book.generate(env, args.clients, args.policies)
+        cr.commit()
+        cr.execute("SELECT count(*) FROM insurance_policy")
+        policies = cr.fetchone()[0]
+        cr.execute("SELECT count(*) FROM res_partner")
+        partners = cr.fetchone()[0]
+    ready = time.perf_counter() - start
+    print(f"book: {partners:,} partners, {policies:,} policies (ready in {ready:.1f} s)")
+
+    rows = []
+    contenders = [("insurance_notify planner", prepare_planner, run_planner)]
+    if not args.only_planner:
+        contenders.append(
+            ("base_automation (1 rule per offset)", prepare_automations, run_automations)
+        )
+    for label, prepare, run in contenders:
+        elapsed, queries, peak, created = measure(registry, prepare, run)
+        rows.append(elapsed)
+        print(
+            f"{label:<38} {elapsed:8.3f} s  {queries:6d} queries  "
+            f"{peak / 1024:7.1f} MiB peak  {created:6d} messages"
+        )
+    if len(rows) == 2:
+        print(f"ratio: {rows[1] / rows[0]:.0f}")
+
+
+if __name__ == "__main__":
+    main()
