@@ -17,7 +17,6 @@ class InsuranceSmsTest(models.TransientModel):
 
     policy_id = fields.Many2one(
         "insurance.policy",
-        string="Policy",
         required=True,
         help="Search by policy number; the SMS is rendered for this policy.",
     )
