@@ -321,7 +321,8 @@ class InsuranceNotifyMessage(models.Model):
             parts = result.parts or self.sms_parts
             self.write(
                 {
-                    "state": "sent",
+                    # A delivery report may outrun the provider's answer.
+                    "state": "delivered" if self.state == "delivered" else "sent",
                     "provider_ref": result.provider_ref or self.provider_ref,
                     "sms_parts": parts,
                     "sent_at": now,

@@ -1,7 +1,13 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
-from notify_engine.gateways import SandboxGateway, SmsapiGateway, TwilioGateway
+from notify_engine.gateways import (
+    DeliveryReport,
+    SandboxGateway,
+    SendResult,
+    SmsapiGateway,
+    TwilioGateway,
+)
 
 from .common import NotifyCase
 from .sms_common import TOKEN, FakeSmsapi, make_smsapi_gateway, make_twilio_gateway
@@ -206,3 +212,20 @@ class TestSmsPreview(NotifyCase):
             self.assertRaisesRegex(UserError, "cannot be rendered for this record"),
         ):
             self.preview(self.template, policy).body  # noqa: B018
+
+
+class TestReportOutrunningTheAnswer(NotifyCase):
+    def test_a_delivery_before_the_send_answer_stays_delivered(self):
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        self.Rule._cron_plan()
+        message = self.messages_of(policy)
+        message.write({"state": "sending", "provider_ref": "sandbox-x"})
+        sandbox = self.env.ref("insurance_notify.gateway_sandbox")
+        message.gateway_id = sandbox
+        left = self.Message._apply_delivery_reports(
+            sandbox, [DeliveryReport(provider_ref="sandbox-x", key=None, state="delivered")]
+        )
+        self.assertEqual((left, message.state), ([], "delivered"))
+        message._write_result(SendResult(message.key, True, "sandbox-x", 1), self.now)
+        self.assertEqual(message.state, "delivered")
