@@ -33,6 +33,31 @@ class TestGatewayConfiguration(NotifyCase):
                 as_manager.read([field])
         self.assertEqual(gateway.with_user(self.env.ref("base.user_admin")).smsapi_token, TOKEN)
 
+    def test_the_form_shows_credentials_to_the_system_group_only(self):
+        manager = self.env["res.users"].create(
+            {
+                "name": "Insurance Manager",
+                "login": "insurance_manager_form",
+                "groups_id": [
+                    (6, 0, [self.env.ref("insurance_notify.group_insurance_manager").id])
+                ],
+            }
+        )
+        Gateway = self.env["insurance.notify.gateway"]
+        admin_arch = Gateway.with_user(self.env.ref("base.user_admin")).get_views(
+            [(False, "form")]
+        )["views"]["form"]["arch"]
+        manager_arch = Gateway.with_user(manager).get_views([(False, "form")])["views"]["form"][
+            "arch"
+        ]
+        for name in ("smsapi_token", "twilio_auth_token", "delivery_report_url"):
+            self.assertIn(f'name="{name}"', admin_arch)
+            self.assertNotIn(f'name="{name}"', manager_arch)
+        self.assertIn('name="cost_per_part"', manager_arch)
+        for model in ("insurance.sms.test", "sms.template.preview", "sms.template"):
+            arch = self.env[model].get_views([(False, "form")])["views"]["form"]["arch"]
+            self.assertIn("sms_", arch)
+
     def test_each_provider_gets_its_adapter_with_the_delivery_report_address(self):
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://erp.example")
         smsapi = make_smsapi_gateway(self.env, "http://127.0.0.1:9", test_mode=True)
