@@ -4,3 +4,6 @@ from . import insurance_policy
 from . import insurance_notify_gateway
 from . import insurance_notify_rule
 from . import insurance_notify_message
+from . import sms_template
+from . import sms_sms
+from . import sms_tracker

@@ -1,6 +1,29 @@
+import logging
+import secrets
+
+from werkzeug.urls import url_join
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from notify_engine.gateways import make_gateway
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API_URLS = {
+    "smsapi": "https://api.smsapi.pl",
+    "twilio": "https://api.twilio.com",
+}
+
+# Delivery-report routes (see controllers/main.py), completed by the gateway's secret.
+DLR_ROUTES = {
+    "smsapi": "/insurance_notify/dlr/smsapi/",
+    "twilio": "/insurance_notify/dlr/twilio/",
+}
+
+
+def _new_secret():
+    return secrets.token_urlsafe(24)
 
 
 class InsuranceNotifyGateway(models.Model):
@@ -10,7 +33,11 @@ class InsuranceNotifyGateway(models.Model):
 
     name = fields.Char(required=True)
     provider = fields.Selection(
-        [("sandbox", "Sandbox (keeps messages, sends nothing)")],
+        [
+            ("sandbox", "Sandbox (keeps messages, sends nothing)"),
+            ("smsapi", "SMSAPI"),
+            ("twilio", "Twilio"),
+        ],
         required=True,
         default="sandbox",
     )
@@ -20,7 +47,48 @@ class InsuranceNotifyGateway(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     sender = fields.Char(help="The sender name registered with the provider.")
-    api_url = fields.Char(string="API URL")
+    api_url = fields.Char(
+        string="API URL",
+        help="Leave empty for the provider's usual address (SMSAPI: https://api.smsapi.pl, "
+        "use https://api.smsapi.com for SMSAPI.com).",
+    )
+    test_mode = fields.Boolean(
+        help="SMSAPI validates the messages and bills nothing, but sends none of them."
+    )
+    flash = fields.Boolean(help="SMSAPI flash SMS: shown on the screen, not stored.")
+    # Credentials: the system group only, read through sudo() when sending.
+    smsapi_token = fields.Char(string="SMSAPI Token", groups="base.group_system", copy=False)
+    twilio_account_sid = fields.Char(
+        string="Twilio Account SID", groups="base.group_system", copy=False
+    )
+    twilio_auth_token = fields.Char(groups="base.group_system", copy=False)
+    twilio_messaging_service_sid = fields.Char(
+        string="Twilio Messaging Service SID", groups="base.group_system"
+    )
+    webhook_secret = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        default=lambda self: _new_secret(),
+        help="Part of the delivery-report address: a report with another secret is refused.",
+    )
+    delivery_report_url = fields.Char(
+        compute="_compute_delivery_report_url",
+        groups="base.group_system",
+        help="Where the provider sends delivery reports; set automatically with each message.",
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        default=lambda self: self.env.company.currency_id,
+    )
+    cost_per_part = fields.Monetary(
+        help="What the provider bills for one SMS part, for cost estimates and history."
+    )
+
+    @api.depends("provider", "webhook_secret")
+    def _compute_delivery_report_url(self):
+        for gateway in self:
+            gateway.delivery_report_url = gateway._delivery_report_url()
 
     @api.model
     def _default_for_company(self, company):
@@ -32,5 +100,94 @@ class InsuranceNotifyGateway(models.Model):
         return make_gateway(self.provider, **self.sudo()._adapter_settings())
 
     def _adapter_settings(self):
-        """Keyword arguments of the provider's adapter; providers extend this."""
+        """Keyword arguments of the provider's adapter (called on ``self.sudo()``)."""
+        self.ensure_one()
+        if self.provider == "smsapi":
+            if not self.smsapi_token:
+                raise UserError(
+                    self.env._("The SMS gateway %(name)s has no SMSAPI token.", name=self.name)
+                )
+            return {
+                "token": self.smsapi_token,
+                "sender": self.sender or None,
+                "api_url": self.api_url or DEFAULT_API_URLS["smsapi"],
+                "test_mode": self.test_mode,
+                "flash": self.flash,
+                "notify_url": self._delivery_report_url(),
+            }
+        if self.provider == "twilio":
+            if not (self.twilio_account_sid and self.twilio_auth_token):
+                raise UserError(
+                    self.env._(
+                        "The SMS gateway %(name)s needs a Twilio account SID and auth token.",
+                        name=self.name,
+                    )
+                )
+            return {
+                "account_sid": self.twilio_account_sid,
+                "auth_token": self.twilio_auth_token,
+                "sender": self.sender or None,
+                "messaging_service_sid": self.twilio_messaging_service_sid or None,
+                "api_url": self.api_url or DEFAULT_API_URLS["twilio"],
+                "status_callback": self._delivery_report_url(),
+            }
         return {}
+
+    def _delivery_report_url(self):
+        """The public address of this gateway's delivery reports, or False."""
+        self.ensure_one()
+        route = DLR_ROUTES.get(self.provider)
+        secret = self.sudo().webhook_secret
+        if not route or not secret or not self.id:
+            return False
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        return url_join(base_url, route + secret)
+
+    def action_regenerate_webhook_secret(self):
+        for gateway in self:
+            gateway.sudo().webhook_secret = _new_secret()
+
+    def action_test_connection(self):
+        """Check the credentials with the provider; bills and sends nothing."""
+        self.ensure_one()
+        try:
+            adapter = self._make_adapter()
+        except ValueError as error:
+            ok, answer = False, str(error)
+        else:
+            ok, answer = adapter.test_connection()
+        _logger.info("SMS gateway %s connection test: %s", self.id, "ok" if ok else "failed")
+        title = self.env._("Connection works") if ok else self.env._("Connection failed")
+        provider = dict(self._fields["provider"]._description_selection(self.env))[self.provider]
+        message = self.env._("%(provider)s answered: %(answer)s", provider=provider, answer=answer)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": "success" if ok else "danger",
+                "sticky": not ok,
+            },
+        }
+
+    def _find_by_secret(self, provider, secret):
+        """The gateway whose delivery reports carry ``secret``, or an empty recordset."""
+        if not secret or len(secret) < 16:
+            return self.browse()
+        # An archived gateway still hears about the messages it sent.
+        gateway = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("provider", "=", provider), ("webhook_secret", "=", secret)], limit=1)
+        )
+        if gateway and secrets.compare_digest(gateway.webhook_secret, secret):
+            return gateway
+        return self.browse()
+
+    def _apply_delivery_reports(self, reports):
+        """Apply provider reports to reminders and stock SMS; return how many named one."""
+        self.ensure_one()
+        others = self.env["insurance.notify.message"]._apply_delivery_reports(self, reports)
+        stock = self.env["sms.sms"]._apply_delivery_reports(others) if others else 0
+        return len(reports) - len(others) + stock

@@ -63,6 +63,11 @@ class InsuranceNotifyMessage(models.Model):
     number = fields.Char(readonly=True)
     timezone = fields.Char(readonly=True)
     sms_parts = fields.Integer(string="SMS Parts", readonly=True)
+    sms_encoding = fields.Char(string="Encoding", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    cost = fields.Monetary(
+        readonly=True, help="Parts sent times the gateway's cost per part (an estimate)."
+    )
     gateway_id = fields.Many2one("insurance.notify.gateway", readonly=True)
     provider_ref = fields.Char(string="Provider ID", index=True, readonly=True)
     attempts = fields.Integer(readonly=True)
@@ -209,7 +214,7 @@ class InsuranceNotifyMessage(models.Model):
         done = 0
         while batch := self._lock_due_batch(now, batch_size):
             ready = batch._hold_outside_window(now)
-            ready._render()
+            ready = ready._render()
             ready.write({"state": "sending", "sending_since": now})
             self._commit_progress(done=done, remaining=max(total - done, 0))
             ready._send()
@@ -255,19 +260,39 @@ class InsuranceNotifyMessage(models.Model):
         return self - held
 
     def _render(self):
-        by_template = defaultdict(lambda: self.browse())
+        """Render the bodies; return the messages that can be sent, fail the others."""
+        by_rule = defaultdict(lambda: self.browse())
         for message in self:
-            by_template[message.rule_id.sms_template_id] |= message
-        for template, messages in by_template.items():
+            by_rule[message.rule_id] |= message
+        renderable = self.browse()
+        for rule, messages in by_rule.items():
+            template = rule.sms_template_id
             if not template:
                 messages.write(
                     {"state": "failed", "reason": self.env._("the rule has no SMS template")}
                 )
                 continue
             bodies = template._render_field("body", messages.mapped("res_id"), compute_lang=True)
+            transliterate, max_parts = rule._sms_options()
             for message in messages:
-                body = bodies[message.res_id]
-                message.write({"body": body, "sms_parts": sms.analyze(body).parts})
+                analysis = sms.analyze(bodies[message.res_id], transliterate=transliterate)
+                vals = {
+                    "body": analysis.text,
+                    "sms_parts": analysis.parts,
+                    "sms_encoding": analysis.encoding,
+                }
+                if max_parts and analysis.parts > max_parts:
+                    vals.update(state="failed", reason=self._too_long_reason(analysis, max_parts))
+                else:
+                    renderable |= message
+                message.write(vals)
+        return renderable
+
+    @api.model
+    def _too_long_reason(self, analysis, max_parts):
+        return self.env._(
+            "too long (%(parts)s parts > %(limit)s)", parts=analysis.parts, limit=max_parts
+        )
 
     def _send(self):
         now = self._now()
@@ -293,22 +318,26 @@ class InsuranceNotifyMessage(models.Model):
             for message, result in zip(messages, adapter.send(outgoing), strict=True):
                 message._write_result(result, now)
 
-    def _write_result(self, result, now):
+    def _write_result(self, result, now, retry=True):
         attempts = self.attempts + 1
         if result.accepted:
+            parts = result.parts or self.sms_parts
             self.write(
                 {
-                    "state": "sent",
+                    # A delivery report may outrun the provider's answer.
+                    "state": "delivered" if self.state == "delivered" else "sent",
                     "provider_ref": result.provider_ref or self.provider_ref,
-                    "sms_parts": result.parts or self.sms_parts,
+                    "sms_parts": parts,
                     "sent_at": now,
                     "attempts": attempts,
                     "reason": False,
+                    "currency_id": self.gateway_id.currency_id.id,
+                    "cost": parts * self.gateway_id.cost_per_part,
                 }
             )
             return
         reason = result.error_text or result.error_class
-        if result.retryable and attempts < MAX_ATTEMPTS:
+        if retry and result.retryable and attempts < MAX_ATTEMPTS:
             self.write(
                 {
                     "state": "queued",
@@ -322,3 +351,45 @@ class InsuranceNotifyMessage(models.Model):
         _logger.info(
             "SMS %s not accepted: %s (%s)", self.key, result.error_class, result.error_code
         )
+
+    # ------------------------------------------------------------------
+    # Delivery reports
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _apply_delivery_reports(self, gateway, reports):
+        """Move sent messages to delivered or failed; return the reports naming none.
+
+        Idempotent: a message already delivered or failed keeps its state, and a
+        report saying "still on its way" changes nothing.
+        """
+        unmatched = []
+        for report in reports:
+            domain = [("gateway_id", "=", gateway.id), ("channel", "=", "sms")]
+            if report.provider_ref:
+                domain.append(("provider_ref", "=", report.provider_ref))
+            elif report.key:
+                domain.append(("key", "=", report.key))
+            else:
+                unmatched.append(report)
+                continue
+            message = self.sudo().search(domain, limit=1)
+            if not message and report.key and report.provider_ref:
+                # The answer to the send was lost, so the id was never stored.
+                message = self.sudo().search(
+                    [("gateway_id", "=", gateway.id), ("key", "=", report.key)], limit=1
+                )
+            if not message:
+                unmatched.append(report)
+                continue
+            if message.state not in ("sent", "sending") or report.state == "sent":
+                continue
+            vals = {"state": report.state}
+            if report.provider_ref:
+                vals["provider_ref"] = report.provider_ref
+            if report.state == "failed":
+                vals["reason"] = self.env._(
+                    "not delivered: %(status)s", status=(report.reason or "").lower()
+                )
+            message.write(vals)
+        return unmatched

@@ -71,6 +71,16 @@ class InsuranceNotifyRule(models.Model):
         required=True,
         default="all",
     )
+    sms_transliterate = fields.Boolean(
+        string="Transliterate",
+        help="Replace letters GSM-7 lacks (ą → a, š → s) so a part holds 160 characters, "
+        "not 70. The template's own setting applies too.",
+    )
+    sms_max_parts = fields.Integer(
+        string="Max. SMS Parts",
+        help="A rendered message with more parts is not sent: it fails as too long. "
+        "0 uses the template's limit (none if it has none).",
+    )
     window_start = fields.Float(string="Send From", default=8.0, help=HOUR_WINDOW_HELP)
     window_end = fields.Float(string="Send Until", default=20.0, help=HOUR_WINDOW_HELP)
     timezone = fields.Selection(
@@ -138,6 +148,28 @@ class InsuranceNotifyRule(models.Model):
                         expected=rule.res_model,
                     )
                 )
+
+    @api.constrains("sms_max_parts")
+    def _check_sms_max_parts(self):
+        if any(rule.sms_max_parts < 0 for rule in self):
+            raise ValidationError(self.env._("The maximum number of SMS parts cannot be negative."))
+
+    def _sms_options(self):
+        """(transliterate, max parts or 0) of this rule together with its template."""
+        self.ensure_one()
+        template = self.sms_template_id
+        return (
+            self.sms_transliterate or template.sms_transliterate,
+            self.sms_max_parts or template.sms_max_parts,
+        )
+
+    def action_preview_sms(self):
+        self.ensure_one()
+        if not self.sms_template_id:
+            raise ValidationError(self.env._("Choose an SMS template first."))
+        return self.sms_template_id.with_context(
+            default_rule_id=self.id
+        )._action_insurance_preview()
 
     @api.onchange("offsets")
     def _onchange_offsets(self):

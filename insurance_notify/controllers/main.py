@@ -1,0 +1,64 @@
+"""Delivery-report webhooks: one public address per gateway, guarded by its secret."""
+
+import logging
+
+from werkzeug.exceptions import Forbidden, NotFound
+
+from odoo import http
+from odoo.http import request
+
+_logger = logging.getLogger(__name__)
+
+
+class InsuranceNotifyDeliveryReports(http.Controller):
+    def _gateway(self, provider, secret):
+        gateway = request.env["insurance.notify.gateway"].sudo()._find_by_secret(provider, secret)
+        if not gateway:
+            _logger.warning("%s delivery report with an unknown secret refused", provider)
+            raise NotFound()
+        return gateway
+
+    def _apply(self, gateway, params):
+        reports = gateway._make_adapter().parse_delivery_report(params)
+        if not reports or not gateway._apply_delivery_reports(reports):
+            _logger.warning(
+                "%s delivery report for no known message (gateway %s)",
+                gateway.provider,
+                gateway.id,
+            )
+            raise NotFound()
+        _logger.info("%s delivery reports applied: %s", gateway.provider, len(reports))
+
+    @http.route(
+        "/insurance_notify/dlr/smsapi/<string:secret>",
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def smsapi_report(self, secret, **params):
+        gateway = self._gateway("smsapi", secret)
+        self._apply(gateway, params)
+        return request.make_response("OK", headers=[("Content-Type", "text/plain")])
+
+    @http.route(
+        "/insurance_notify/dlr/twilio/<string:secret>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def twilio_report(self, secret, **_params):
+        gateway = self._gateway("twilio", secret)
+        adapter = gateway._make_adapter()
+        form = request.httprequest.form
+        signature = request.httprequest.headers.get("X-Twilio-Signature", "")
+        # Twilio signs the address it was given; behind a proxy it differs from ours.
+        urls = [gateway._delivery_report_url(), request.httprequest.url]
+        if not any(url and adapter.validate_signature(url, form, signature) for url in urls):
+            _logger.warning("Twilio delivery report with a bad signature refused")
+            raise Forbidden()
+        self._apply(gateway, form.to_dict())
+        return request.make_response("", headers=[("Content-Type", "text/plain")], status=204)

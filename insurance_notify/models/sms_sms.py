@@ -1,0 +1,157 @@
+import logging
+
+from odoo import fields, models
+from odoo.osv import expression
+
+from notify_engine import phone
+from notify_engine.gateways import OutgoingSms, base
+
+_logger = logging.getLogger(__name__)
+
+# notify_engine error classes -> sms.sms failure types ("unknown" keeps the text).
+FAILURE_TYPES = {
+    base.INVALID_NUMBER: "sms_number_format",
+    base.CREDITS: "sms_credit",
+    base.AUTHORIZATION: "sms_acc",
+    base.SENDER: "sms_acc",
+    base.RATE_LIMIT: "sms_server",
+    base.NETWORK: "sms_server",
+    base.PROVIDER: "sms_server",
+    base.OPTED_OUT: "sms_optout",
+}
+
+
+class SmsSms(models.Model):
+    """Stock Odoo SMS (chatter, composer, automated actions) leave through the
+    company's insurance gateway instead of IAP when the company has one."""
+
+    _inherit = "sms.sms"
+
+    provider_ref = fields.Char(string="Provider ID", index="btree_not_null", readonly=True)
+
+    def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
+        gateway = self.env["insurance.notify.gateway"].sudo()._default_for_company(self.env.company)
+        if not gateway:
+            return super()._send(
+                unlink_failed=unlink_failed,
+                unlink_sent=unlink_sent,
+                raise_exception=raise_exception,
+            )
+        return self._send_through_gateway(gateway, unlink_failed, unlink_sent, raise_exception)
+
+    def _send_through_gateway(self, gateway, unlink_failed, unlink_sent, raise_exception):
+        region = self.env.company.country_id.code
+        outgoing, unusable = [], self.browse()
+        for record in self:
+            country = record.partner_id.country_id.code or region
+            try:
+                number = phone.normalize(record.number or "", country)
+            except phone.InvalidPhone:
+                number = ""
+            if not number:
+                unusable |= record
+                continue
+            outgoing.append(
+                (
+                    record,
+                    OutgoingSms(
+                        key=record.uuid,
+                        number=phone.for_gateway(number, gateway.provider),
+                        body=record.body or "",
+                        sender=gateway.sender or None,
+                    ),
+                )
+            )
+        try:
+            results = gateway._make_adapter().send([sms for _record, sms in outgoing])
+        except Exception:
+            _logger.warning("Sending %s SMS through gateway %s failed", len(outgoing), gateway.id)
+            if raise_exception:
+                raise
+            results = [base.SendResult.failure(sms.key, base.PROVIDER) for _r, sms in outgoing]
+
+        records = self.sudo().with_context(sms_skip_msg_notification=True)
+        if unusable:
+            unusable = unusable.sudo().with_context(sms_skip_msg_notification=True)
+            unusable.sms_tracker_id._action_update_from_sms_state(
+                "error", failure_type="sms_number_format"
+            )
+            unusable.write(
+                {
+                    "state": "error",
+                    "failure_type": "sms_number_format",
+                    **({"to_delete": True} if unlink_failed else {}),
+                }
+            )
+        for (record, _sms), result in zip(outgoing, results, strict=True):
+            record = record.sudo().with_context(sms_skip_msg_notification=True)
+            if result.accepted:
+                record.sms_tracker_id._action_update_from_sms_state("pending")
+                if record.sms_tracker_id:
+                    record.sms_tracker_id.provider_ref = result.provider_ref
+                record.write(
+                    {
+                        "state": "pending",
+                        "failure_type": False,
+                        "provider_ref": result.provider_ref,
+                        **({"to_delete": True} if unlink_sent else {}),
+                    }
+                )
+                continue
+            failure_type = FAILURE_TYPES.get(result.error_class, "unknown")
+            reason = result.error_text or result.error_class
+            record.sms_tracker_id._update_sms_notifications(
+                "exception",
+                failure_type=failure_type,
+                failure_reason=reason if failure_type == "unknown" else False,
+            )
+            record.write(
+                {
+                    "state": "error",
+                    "failure_type": failure_type,
+                    **({"to_delete": True} if unlink_failed else {}),
+                }
+            )
+        _logger.info("Sent %s SMS through gateway %s", len(outgoing), gateway.id)
+        records.mail_message_id._notify_message_notification_update()
+
+    def _apply_delivery_reports(self, reports):
+        """Update stock SMS and their notifications from provider reports; return
+        the number of reports that named one of them."""
+        Tracker = self.env["sms.tracker"].sudo()
+        found = 0
+        for report in reports:
+            tracker_domains, sms_domains = [], []
+            if report.provider_ref:
+                tracker_domains.append([("provider_ref", "=", report.provider_ref)])
+                sms_domains.append([("provider_ref", "=", report.provider_ref)])
+            if report.key:
+                tracker_domains.append([("sms_uuid", "=", report.key)])
+                sms_domains.append([("uuid", "=", report.key)])
+            if not tracker_domains:
+                continue
+            trackers = Tracker.search(expression.OR(tracker_domains))
+            records = self.sudo().search(expression.OR(sms_domains))
+            if not trackers and not records:
+                continue
+            found += 1
+            if report.state == base.DELIVERED:
+                trackers._action_update_from_sms_state("sent")
+                records.filtered(lambda r: r.state in ("pending", "process")).state = "sent"
+            elif report.state == base.FAILED:
+                error = _provider_error(report.reason)
+                trackers._action_update_from_provider_error(error)
+                records.filtered(lambda r: r.state in ("pending", "process")).write(
+                    {"state": "error", "failure_type": "unknown"}
+                )
+        return found
+
+
+def _provider_error(reason):
+    """The stock delivery error a provider's failure reason stands for."""
+    reason = (reason or "").lower()
+    if "expired" in reason:
+        return "expired"
+    if "rejected" in reason:
+        return "rejected"
+    return "not_delivered"

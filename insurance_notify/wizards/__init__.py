@@ -1,0 +1,2 @@
+from . import sms_template_preview
+from . import insurance_sms_test
