@@ -34,9 +34,9 @@ from notify_engine.gateways.base import (
     SENT,
     TOO_LONG,
     DeliveryReport,
-    Gateway,
     SendResult,
 )
+from notify_engine.gateways.http import HttpGateway
 
 _logger = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ ERROR_CLASSES = {
 }
 
 # Failures after which the next message of the batch would fail the same way.
-_STOP_BATCH = frozenset({AUTHORIZATION, CREDITS, RATE_LIMIT, NETWORK, PROVIDER})
 
 # Delivery-report statuses, by code and by name; SMSAPI sends either.
 _STATUS_NAMES = {
@@ -91,8 +90,9 @@ _STATE_BY_NAME = {
 }
 
 
-class SmsapiGateway(Gateway):
+class SmsapiGateway(HttpGateway):
     provider = "smsapi"
+    stop_batch_on = frozenset({AUTHORIZATION, CREDITS, RATE_LIMIT, NETWORK, PROVIDER})
 
     def __init__(
         self,
@@ -116,43 +116,13 @@ class SmsapiGateway(Gateway):
         self.normalize = bool(normalize)
         self.timeout = timeout
         self._host = urlsplit(self.api_url).netloc
-        self._session = requests.Session()
+        self._session = self._new_session()
         self._session.headers["Authorization"] = f"Bearer {token}"
 
     def close(self):
         self._session.close()
 
     # -- sending ---------------------------------------------------------
-
-    def send(self, messages):
-        results = []
-        stopped = None
-        skipped = 0
-        for message in messages:
-            if stopped is not None:
-                skipped += 1
-                results.append(
-                    SendResult.failure(
-                        message.key,
-                        stopped.error_class,
-                        stopped.error_code,
-                        f"not tried: {stopped.error_text}",
-                    )
-                )
-                continue
-            result = self._send_one(message)
-            results.append(result)
-            if not result.accepted and result.error_class in _STOP_BATCH:
-                stopped = result
-        if skipped:
-            _logger.warning(
-                "SMSAPI batch stopped after %s (code %s); %d of %d messages not tried",
-                stopped.error_class,
-                stopped.error_code,
-                skipped,
-                len(results),
-            )
-        return results
 
     def _send_one(self, message):
         to = message.number[1:] if message.number.startswith("+") else message.number

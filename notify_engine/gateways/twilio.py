@@ -34,9 +34,9 @@ from notify_engine.gateways.base import (
     SENDER,
     SENT,
     DeliveryReport,
-    Gateway,
     SendResult,
 )
+from notify_engine.gateways.http import HttpGateway
 
 _logger = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ ERROR_CLASSES = {
     "21610": OPTED_OUT,
 }
 
-_STOP_BATCH = frozenset({AUTHORIZATION, RATE_LIMIT, NETWORK, PROVIDER})
 
 _STATES = {
     "delivered": DELIVERED,
@@ -69,7 +68,7 @@ _STATES = {
 }
 
 
-class TwilioGateway(Gateway):
+class TwilioGateway(HttpGateway):
     provider = "twilio"
 
     def __init__(
@@ -93,43 +92,13 @@ class TwilioGateway(Gateway):
         self.timeout = timeout
         self._host = urlsplit(self.api_url).netloc
         self._account_url = f"{self.api_url}/{API_VERSION}/Accounts/{quote(account_sid, safe='')}"
-        self._session = requests.Session()
+        self._session = self._new_session()
         self._session.auth = (account_sid, auth_token)
 
     def close(self):
         self._session.close()
 
     # -- sending ---------------------------------------------------------
-
-    def send(self, messages):
-        results = []
-        stopped = None
-        skipped = 0
-        for message in messages:
-            if stopped is not None:
-                skipped += 1
-                results.append(
-                    SendResult.failure(
-                        message.key,
-                        stopped.error_class,
-                        stopped.error_code,
-                        f"not tried: {stopped.error_text}",
-                    )
-                )
-                continue
-            result = self._send_one(message)
-            results.append(result)
-            if not result.accepted and result.error_class in _STOP_BATCH:
-                stopped = result
-        if skipped:
-            _logger.warning(
-                "Twilio batch stopped after %s (code %s); %d of %d messages not tried",
-                stopped.error_class,
-                stopped.error_code,
-                skipped,
-                len(results),
-            )
-        return results
 
     def _send_one(self, message):
         number = message.number

@@ -489,3 +489,22 @@ def test_report_without_idx_still_names_the_message():
 
 def test_report_without_id_gives_nothing():
     assert SmsapiGateway(token=TOKEN).parse_delivery_report({"status": "404"}) == []
+
+
+# -- throughput: several requests in flight --------------------------------
+
+
+def test_a_batch_keeps_several_requests_in_flight(fake, make_gateway):
+    # 17 messages at 100 ms each would take 1.7 s one after another; the first
+    # goes alone, the other 16 in two waves of 8.
+    fake.respond(
+        lambda request: Reply(200, ok_answer(idx=request.form["idx"]), {}, 0.1),
+    )
+    messages = [sms(key=f"k{n}") for n in range(17)]
+    start = time.perf_counter()
+    results = make_gateway().send(messages)
+    elapsed = time.perf_counter() - start
+    assert [r.key for r in results] == [m.key for m in messages]
+    assert all(r.accepted for r in results)
+    assert sorted(r.form["idx"] for r in fake.received) == sorted(m.key for m in messages)
+    assert elapsed < 0.8
