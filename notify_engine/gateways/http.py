@@ -5,6 +5,7 @@ would otherwise cap a dispatcher at 50 messages a second). The first request
 of a batch goes alone: when it meets an account-wide or transport failure
 (bad token, no credits, provider down), the rest of the batch is not tried and
 carries that failure, so a dead provider costs one timeout, not one per message.
+After it, a window of ``concurrency`` requests slides over the batch.
 """
 
 from __future__ import annotations
@@ -48,33 +49,33 @@ class HttpGateway(Gateway):
         messages = list(messages)
         if not messages:
             return []
-        results = [self._send_one(messages[0])]
-        stopped = results[0] if self._stops_batch(results[0]) else None
-        rest = messages[1:]
+        first = self._send_one(messages[0])
+        stopped = [first] if self._stops_batch(first) else []
+
+        def attempt(message):
+            # Requests already in flight finish; the ones not started yet are
+            # not tried once any of them met a batch-stopping failure.
+            if stopped:
+                return SendResult.failure(
+                    message.key,
+                    stopped[0].error_class,
+                    stopped[0].error_code,
+                    f"not tried: {stopped[0].error_text}",
+                )
+            result = self._send_one(message)
+            if self._stops_batch(result):
+                stopped.append(result)
+            return result
+
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for start in range(0, len(rest), self.concurrency):
-                wave = rest[start : start + self.concurrency]
-                if stopped is None:
-                    wave_results = list(pool.map(self._send_one, wave))
-                    results += wave_results
-                    stopped = next(filter(self._stops_batch, wave_results), None)
-                else:
-                    results += [
-                        SendResult.failure(
-                            message.key,
-                            stopped.error_class,
-                            stopped.error_code,
-                            f"not tried: {stopped.error_text}",
-                        )
-                        for message in wave
-                    ]
+            results = [first, *pool.map(attempt, messages[1:])]
         not_tried = sum(1 for r in results if (r.error_text or "").startswith("not tried: "))
         if not_tried:
             _logger.warning(
                 "%s batch stopped after %s (code %s); %d of %d messages not tried",
                 self.provider,
-                stopped.error_class,
-                stopped.error_code,
+                stopped[0].error_class,
+                stopped[0].error_code,
                 not_tried,
                 len(results),
             )

@@ -496,7 +496,7 @@ def test_report_without_id_gives_nothing():
 
 def test_a_batch_keeps_several_requests_in_flight(fake, make_gateway):
     # 17 messages at 100 ms each would take 1.7 s one after another; the first
-    # goes alone, the other 16 in two waves of 8.
+    # goes alone, the other 16 eight at a time.
     fake.respond(
         lambda request: Reply(200, ok_answer(idx=request.form["idx"]), {}, 0.1),
     )
