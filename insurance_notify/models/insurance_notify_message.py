@@ -3,6 +3,8 @@ import threading
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -317,6 +319,27 @@ class InsuranceNotifyMessage(models.Model):
             ]
             for message, result in zip(messages, adapter.send(outgoing), strict=True):
                 message._write_result(result, now)
+        self.filtered(lambda message: message.state in ("sent", "delivered"))._log_on_documents()
+
+    def _log_on_documents(self):
+        """One chatter line per message sent, on the policy (or the document)."""
+        for res_model, messages in self.grouped("res_model").items():
+            documents = self.env[res_model]
+            if not hasattr(documents, "_message_log_batch"):
+                continue
+            bodies = {
+                message.res_id: Markup("%s<br/>%s") % (message._log_title(), message.body)
+                for message in messages
+            }
+            documents.browse(bodies)._message_log_batch(bodies)
+
+    def _log_title(self):
+        return self.env._(
+            "%(channel)s reminder sent to %(recipient)s (%(rule)s)",
+            channel=dict(self._fields["channel"].selection)[self.channel],
+            recipient=self.number or self.partner_id.display_name,
+            rule=self.rule_id.name or self.key,
+        )
 
     def _write_result(self, result, now, retry=True):
         attempts = self.attempts + 1

@@ -202,6 +202,43 @@ class InsuranceNotifyRule(models.Model):
     # Planner
     # ------------------------------------------------------------------
 
+    # Changing one of these changes what is due: the rule plans today again.
+    PLANNING_FIELDS = frozenset(
+        {
+            "active",
+            "event_type",
+            "channel",
+            "offsets",
+            "policy_scope",
+            "insurer_ids",
+            "product_ids",
+            "user_ids",
+            "company_id",
+        }
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        rules._plan_today()
+        return rules
+
+    def write(self, vals):
+        result = super().write(vals)
+        if self.PLANNING_FIELDS & vals.keys():
+            self._plan_today()
+        return result
+
+    def _plan_today(self):
+        """A new or changed rule works the same day (the systems brokers leave
+        made them send that day's reminders by hand)."""
+        messages = self.env["insurance.notify.message"]
+        today = messages._today()
+        for rule in self.sudo().filtered("active"):
+            messages |= rule._plan(today, replan_today=True)
+        if messages.filtered(lambda message: message.state == "queued"):
+            self.env.ref("insurance_notify.ir_cron_dispatch_notifications").sudo()._trigger()
+
     @api.model
     def _cron_plan(self):
         messages = self.env["insurance.notify.message"]
@@ -211,7 +248,7 @@ class InsuranceNotifyRule(models.Model):
             rule._plan(today)
             messages._commit_progress(done=done, remaining=len(rules) - done)
 
-    def _plan(self, today):
+    def _plan(self, today, replan_today=False):
         """Create the messages of every occurrence since the last planned day.
 
         An occurrence is a (record, offset) whose day (event date - offset) falls
@@ -220,6 +257,8 @@ class InsuranceNotifyRule(models.Model):
         """
         self.ensure_one()
         first_day = self.last_planned_date + timedelta(days=1) if self.last_planned_date else today
+        if replan_today:
+            first_day = min(first_day, today)
         if first_day > today:
             return self.env["insurance.notify.message"]
         occurrences = self._find_occurrences(first_day, today)

@@ -38,6 +38,11 @@ class TestPolicyExpiryEndToEnd(NotifyCase):
         self.assertEqual(self.messages_of(policy), message)
         self.assertEqual(len(SandboxGateway.outbox), 1)
 
+        logged = policy.message_ids.filtered(lambda m: "reminder sent to" in (m.body or ""))
+        self.assertEqual(len(logged), 1)
+        self.assertIn("+48600123456", logged.body)
+        self.assertIn(expected, logged.body)
+
     def test_the_next_day_plans_nothing_new_for_the_same_offset(self):
         policy = self.make_policy(7)
         self.make_rule("7")
@@ -75,15 +80,36 @@ class TestPolicyExpiryEndToEnd(NotifyCase):
         self.assertEqual(len(SandboxGateway.outbox), 3)
 
     def test_missed_days_send_only_the_latest_missed_offset(self):
-        policy = self.make_policy(21)
         rule = self.make_rule("21,14,7")
-        rule.last_planned_date = self.TODAY - timedelta(days=1)
+        policy = self.make_policy(21)
         # The planner did not run for 15 days: the 21- and 14-day reminders were missed.
         self.set_now(warsaw(self.TODAY + timedelta(days=14), 10))
         self.run_crons()
         message = self.messages_of(policy)
         self.assertEqual(message.mapped("offset"), [7])
         self.assertEqual(message.state, "sent")
+        self.assertEqual(rule.last_planned_date, self.TODAY + timedelta(days=14))
+
+    def test_a_rule_works_the_day_it_is_created(self):
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        message = self.messages_of(policy)
+        self.assertEqual(message.state, "queued")
+        self.Message._cron_dispatch()
+        self.assertEqual(message.state, "sent")
+
+    def test_changing_the_offsets_plans_today_again(self):
+        policy = self.make_policy(10)
+        rule = self.make_rule("7")
+        self.assertFalse(self.messages_of(policy))
+        rule.offsets = "10,7"
+        self.assertEqual(self.messages_of(policy).mapped("offset"), [10])
+
+    def test_an_archived_rule_plans_nothing(self):
+        policy = self.make_policy(7)
+        self.make_rule("7", active=False)
+        self.run_crons()
+        self.assertFalse(self.messages_of(policy))
 
     def test_filters_limit_the_rule_to_chosen_insurers(self):
         other_insurer = self.env["res.partner"].create({"name": "Other", "is_insurer": True})
