@@ -6,6 +6,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from notify_engine import phone, schedule, sms
@@ -93,10 +94,15 @@ class InsuranceNotifyMessage(models.Model):
         return self._now().date()
 
     @api.model
-    def _commit_progress(self, done, remaining):
-        """Commit a cron's finished batch and report it (not under tests)."""
+    def _commit(self):
+        """Crons commit their progress; tests run in one transaction."""
         if not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _commit_progress(self, done, remaining):
+        """Commit a cron's finished batch and report it."""
+        self._commit()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     # ------------------------------------------------------------------
@@ -192,6 +198,40 @@ class InsuranceNotifyMessage(models.Model):
         return result
 
     @api.model
+    def _send_now(self, records, event_type):
+        """Send the reminders of ``event_type`` about ``records`` now, by hand.
+
+        They take the keys the automatic run would use, so it will not send them
+        again; one already sent is not sent twice. Inside the sending window they
+        leave at once, outside it they wait for the window like any other.
+        Returns the messages concerned (new ones and ones already there).
+        """
+        rules = self.env["insurance.notify.rule"].search(
+            [("event_type", "=", event_type), ("company_id", "in", records.company_id.ids)]
+        )
+        if not rules:
+            raise UserError(
+                self.env._("No active automatic notification sends this kind of reminder.")
+            )
+        today = self._today()
+        concerned = self.browse()
+        for rule in rules.sudo():
+            occurrences = rule._occurrences_now(records, today)
+            keys = [
+                self._make_key(rule, rule.res_model, row[0], row[3], row[4]) for row in occurrences
+            ]
+            concerned |= self._create_planned(rule, occurrences)
+            concerned |= self.sudo().search([("key", "in", keys)])
+        if not concerned:
+            raise UserError(
+                self.env._("No reminder applies: the event is past or outside the rules' filters.")
+            )
+        now = self._now()
+        due = concerned.filtered(lambda m: m.state == "queued" and m.scheduled_at <= now)
+        due._dispatch(now)
+        return concerned
+
+    @api.model
     def _cancel_queued_for(self, records, reason):
         queued = self.search(
             [
@@ -215,14 +255,19 @@ class InsuranceNotifyMessage(models.Model):
         total = self.search_count(due_domain)
         done = 0
         while batch := self._lock_due_batch(now, batch_size):
-            ready = batch._hold_outside_window(now)
-            ready = ready._render()
-            ready.write({"state": "sending", "sending_since": now})
-            self._commit_progress(done=done, remaining=max(total - done, 0))
-            ready._send()
+            batch._dispatch(now, commit=True)
             done += len(batch)
             self._commit_progress(done=done, remaining=max(total - done, 0))
         return done
+
+    def _dispatch(self, now, commit=False):
+        """Send these queued messages. With ``commit`` (crons), they are
+        committed as sending before the provider is called (never twice)."""
+        ready = self._hold_outside_window(now)._render()
+        ready.write({"state": "sending", "sending_since": now})
+        if commit:
+            self._commit()
+        ready._send()
 
     @api.model
     def _lock_due_batch(self, now, limit):

@@ -266,6 +266,24 @@ class InsuranceNotifyRule(models.Model):
         self.last_planned_date = today
         return messages
 
+    def _event_filters(self):
+        """The rule's filters on the columns every event source yields."""
+        filters = [
+            SQL("(e.company_id = %s OR e.company_id IS NULL)", self.company_id.id),
+            SQL(
+                "(e.policy_id IS NULL OR e.policy_state = ANY(%s))",
+                self.POLICY_SCOPES[self.policy_scope],
+            ),
+        ]
+        for column, records in (
+            ("insurer_id", self.insurer_ids),
+            ("product_id", self.product_ids),
+            ("user_id", self.user_ids),
+        ):
+            if records:
+                filters.append(SQL("%s = ANY(%s)", SQL.identifier("e", column), records.ids))
+        return SQL(" AND ").join(filters)
+
     def _find_occurrences(self, first_day, today):
         """Rows (res_id, partner_id, policy_id, offset, event_date) whose day
         falls in [first_day, today]; one per record, the latest missed one."""
@@ -281,20 +299,6 @@ class InsuranceNotifyRule(models.Model):
             lowest = first_day + timedelta(days=min(offsets))
             highest = today + timedelta(days=max(offsets))
             still_relevant = SQL("e.event_date >= %s", today)
-        filters = [
-            SQL("(e.company_id = %s OR e.company_id IS NULL)", self.company_id.id),
-            SQL(
-                "(e.policy_id IS NULL OR e.policy_state = ANY(%s))",
-                self.POLICY_SCOPES[self.policy_scope],
-            ),
-        ]
-        for column, records in (
-            ("insurer_id", self.insurer_ids),
-            ("product_id", self.product_ids),
-            ("user_id", self.user_ids),
-        ):
-            if records:
-                filters.append(SQL("%s = ANY(%s)", SQL.identifier("e", column), records.ids))
         query = SQL(
             """
             SELECT DISTINCT ON (e.res_id) e.res_id, e.partner_id, e.policy_id, o.days, e.event_date
@@ -314,7 +318,40 @@ class InsuranceNotifyRule(models.Model):
             lowest=lowest,
             highest=highest,
             still_relevant=still_relevant,
-            filters=SQL(" AND ").join(filters),
+            filters=self._event_filters(),
         )
         self.env.flush_all()
         return self.env.execute_query(query)
+
+    def _occurrences_now(self, records, today):
+        """For a send by hand: per record, the occurrence whose day passed last
+        (or, when none has yet, the next one), so that the automatic run finds
+        its key taken and does not send it again."""
+        source = SOURCES[self.event_type]
+        offsets = self._parsed_offsets()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT e.res_id, e.partner_id, e.policy_id, e.event_date
+                  FROM (%s) AS e
+                 WHERE e.res_id = ANY(%s) AND e.event_date IS NOT NULL AND %s
+                """,
+                SQL(source.events),
+                records.ids,
+                self._event_filters(),
+            )
+        )
+        occurrences = []
+        for res_id, partner_id, policy_id, event_date in rows:
+            distance = (today - event_date).days if source.after else (event_date - today).days
+            if distance < 0:
+                continue  # before-events already past, overdue-events not yet due
+            if source.after:
+                passed = [offset for offset in offsets if offset <= distance]
+                offset = max(passed) if passed else min(offsets)
+            else:
+                passed = [offset for offset in offsets if offset >= distance]
+                offset = min(passed) if passed else max(offsets)
+            occurrences.append((res_id, partner_id, policy_id, offset, event_date))
+        return occurrences

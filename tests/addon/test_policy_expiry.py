@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from psycopg2.errors import UniqueViolation
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import mute_logger
 
 from notify_engine.gateways import SandboxGateway
@@ -263,3 +263,48 @@ class TestOtherPolicyEvents(NotifyCase):
         message = self.messages_of(policy)
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.scheduled_at, warsaw(saturday + timedelta(days=2), 8))
+
+
+class TestSendNow(NotifyCase):
+    def test_send_now_takes_the_key_of_the_automatic_run(self):
+        rule = self.make_rule("21,14,7")
+        # Entered late: ten days left, the 21- and 14-day reminders were never planned.
+        policy = self.make_policy(10)
+        self.Rule._cron_plan()
+        self.assertFalse(self.messages_of(policy))
+
+        message = self.Message._send_now(policy, "policy_expiry")
+        self.assertRecordValues(message, [{"state": "sent", "offset": 14, "rule_id": rule.id}])
+        self.assertEqual(len(SandboxGateway.outbox), 1)
+
+        # Again by hand, or the next automatic runs: the 14-day one is not sent twice,
+        # the 7-day one still goes on its day.
+        self.Message._send_now(policy, "policy_expiry")
+        self.set_now(warsaw(self.TODAY + timedelta(days=3), 10))
+        self.run_crons()
+        self.assertEqual(sorted(self.messages_of(policy).mapped("offset")), [7, 14])
+        self.assertEqual(len(SandboxGateway.outbox), 2)
+
+    def test_send_now_before_any_offset_takes_the_first_one(self):
+        self.make_rule("21,14,7")
+        policy = self.make_policy(40)
+        self.assertEqual(self.Message._send_now(policy, "policy_expiry").offset, 21)
+
+    def test_send_now_at_night_waits_for_the_window(self):
+        self.make_rule("7")
+        policy = self.make_policy(9)
+        self.set_now(warsaw(self.TODAY, 23))
+        message = self.Message._send_now(policy, "policy_expiry")
+        self.assertEqual(message.state, "queued")
+        self.assertFalse(SandboxGateway.outbox)
+
+    def test_send_now_without_a_rule_says_so(self):
+        policy = self.make_policy(7)
+        with self.assertRaisesRegex(UserError, "No active automatic notification"):
+            self.Message._send_now(policy, "policy_expiry")
+
+    def test_send_now_for_a_past_event_says_so(self):
+        self.make_rule("7")
+        policy = self.make_policy(-2)
+        with self.assertRaisesRegex(UserError, "No reminder applies"):
+            self.Message._send_now(policy, "policy_expiry")
