@@ -266,6 +266,8 @@ class InsurancePolicy(models.Model):
         """Replace the open schedule by ``count`` equal installments of the premium,
         the first due on the start date; rounding goes to the last one."""
         self.ensure_one()
+        if count not in (1, 2, 4, 12):
+            raise UserError(self.env._("A premium is paid in 1, 2, 4 or 12 installments."))
         if self.state not in ("draft", "valid"):
             raise UserError(
                 self.env._("Installments can be planned only for draft or valid policies.")
@@ -277,8 +279,6 @@ class InsurancePolicy(models.Model):
                     policy=self.name,
                 )
             )
-        if count not in (1, 2, 4, 12):
-            raise UserError(self.env._("A premium is paid in 1, 2, 4 or 12 installments."))
         currency = self.currency_id
         share = currency.round(self.premium_amount / count)
         months = 12 // count
