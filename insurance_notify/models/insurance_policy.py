@@ -146,6 +146,58 @@ class InsurancePolicy(models.Model):
         for policy in self:
             policy.notify_message_count = counts.get(policy, 0)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_numbers_free(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "name" in vals or "company_id" in vals:
+            self._check_numbers_free(
+                [
+                    {
+                        "name": vals.get("name", policy.name),
+                        "company_id": vals.get("company_id", policy.company_id.id),
+                    }
+                    for policy in self
+                ],
+                exclude=self,
+            )
+        return super().write(vals)
+
+    @api.model
+    def _check_numbers_free(self, vals_list, exclude=None):
+        """Name the policy number that is taken, before the unique index refuses
+        it with a message about columns (imports show it per row). One query."""
+        default_company = self.env.company.id
+        wanted = {}
+        for vals in vals_list:
+            key = (vals.get("company_id") or default_company, vals.get("name"))
+            if key[1] and wanted.setdefault(key, 0):
+                raise self._number_taken_error(key[1])
+            wanted[key] = 1
+        if not wanted:
+            return
+        taken = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("name", "in", [name for _company, name in wanted]),
+                    ("id", "not in", (exclude or self.browse()).ids),
+                ],
+                ["name", "company_id"],
+            )
+        )
+        for policy in taken:
+            if (policy.company_id.id, policy.name) in wanted:
+                raise self._number_taken_error(policy.name)
+
+    def _number_taken_error(self, name):
+        return ValidationError(
+            self.env._("A policy numbered %(number)s already exists in this company.", number=name)
+        )
+
     @api.constrains("insurer_id")
     def _check_insurer(self):
         not_insurers = self.filtered(lambda p: not p.insurer_id.is_insurer)

@@ -11,11 +11,21 @@ from .common import NotifyCase
 class TestPolicy(NotifyCase):
     def test_a_number_is_unique_within_a_company_only(self):
         self.make_policy(30, name="PL/1")
+        with self.assertRaisesRegex(ValidationError, "PL/1 already exists"):
+            self.make_policy(60, name="PL/1")
+        with self.assertRaisesRegex(ValidationError, "PL/2 already exists"):
+            self.env["insurance.policy"].create(
+                [self.make_policy(61, name="PL/2").copy_data()[0] | {"name": "PL/2"}]
+            )
+        # The unique index stays the guard against concurrent transactions.
         with (
             mute_logger("odoo.sql_db"),
             self.assertRaises(UniqueViolation),
             self.cr.savepoint(),
         ):
+            self.patch(
+                type(self.env["insurance.policy"]), "_check_numbers_free", lambda *a, **k: None
+            )
             self.make_policy(60, name="PL/1")
         other = self.env["res.company"].create({"name": "Other Agency"})
         policy = self.make_policy(60, name="PL/1", company_id=other.id)
