@@ -85,6 +85,7 @@ class InsurancePolicy(models.Model):
         INSTALLMENT_COUNTS,
         string="Number of Installments",
         default="1",
+        required=True,
         help="How many equal installments “Generate Installments” splits the premium into.",
     )
     installment_open_count = fields.Integer(compute="_compute_installment_open_count")
