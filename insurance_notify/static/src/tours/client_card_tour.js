@@ -73,7 +73,8 @@ registry.category("web_tour.tours").add("insurance_notify_client_card", {
         {
             content: "Two installments",
             trigger: ".o_field_widget[name=installment_count] select",
-            run: "selectByLabel 2",
+            // After the hidden empty option come 1, 2, 4 and 12.
+            run: "selectByIndex 2",
         },
         {
             content: "Generate them",
@@ -82,7 +83,8 @@ registry.category("web_tour.tours").add("insurance_notify_client_card", {
         },
         {
             content: "The policy has two installments",
-            trigger: ".o_field_widget[name=installment_ids] .o_data_row:eq(1)",
+            trigger:
+                ".o_field_widget[name=installment_ids]:not(:has(.o_data_row:eq(2))) .o_data_row:eq(1)",
         },
         {
             content: "Back to the client card",
@@ -91,7 +93,8 @@ registry.category("web_tour.tours").add("insurance_notify_client_card", {
         },
         {
             content: "The smart button counts the two open installments",
-            trigger: "button[name=action_view_insurance_installments]:contains('2')",
+            trigger:
+                "button[name=action_view_insurance_installments] .o_stat_value:contains('2'):not(:contains('12'))",
         },
         {
             content: "Open the Insurance tab",
@@ -104,7 +107,8 @@ registry.category("web_tour.tours").add("insurance_notify_client_card", {
         },
         {
             content: "Both installments are on the card",
-            trigger: ".o_field_widget[name=insurance_installment_ids] .o_data_row:eq(1)",
+            trigger:
+                ".o_field_widget[name=insurance_installment_ids]:not(:has(.o_data_row:eq(2))) .o_data_row:eq(1)",
         },
     ],
 });
