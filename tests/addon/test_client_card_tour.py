@@ -12,7 +12,7 @@ class TestClientCardTour(NotifyHttpCase):
         self.assertEqual(client.mobile, "+37069911223")
         self.assertTrue(client.consent_sms)
         self.assertEqual(
-            client.consent_log_ids.filtered(lambda l: l.consent == "consent_sms").source, "form"
+            client.consent_log_ids.filtered(lambda log: log.consent == "consent_sms").source, "form"
         )
         policy = client.insurance_policy_ids
         self.assertEqual(policy.name, "TOUR/LT/0001")
