@@ -122,7 +122,7 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
-        consent_changes = set(vals) & set(CONSENT_FIELDS)
+        consent_changes = [name for name in CONSENT_FIELDS if name in vals]
         before = (
             {partner.id: {name: partner[name] for name in consent_changes} for partner in self}
             if consent_changes
