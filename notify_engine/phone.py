@@ -146,3 +146,14 @@ def for_gateway(e164: str, provider: str) -> str:
     if not e164 or not _E164.fullmatch(e164):
         raise ValueError(f"not an E.164 number: {e164!r}")
     return convert(e164)
+
+
+def example_mobile(region: str | None) -> str | None:
+    """A mobile number of ``region`` as its people write it, to show in messages."""
+    code = _region_code(region)
+    if code is None:
+        return None
+    number = phonenumbers.example_number_for_type(code, PhoneNumberType.MOBILE)
+    if number is None:
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)

@@ -1,11 +1,21 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
+
+INSTALLMENT_COUNTS = [("1", "1 (single payment)"), ("2", "2"), ("4", "4"), ("12", "12")]
+
+
+def _default_date_end(policy):
+    return fields.Date.context_today(policy) + relativedelta(years=1, days=-1)
 
 
 class InsurancePolicy(models.Model):
     _name = "insurance.policy"
     _description = "Insurance Policy"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "insurance.import.mixin"]
     _order = "date_end desc, id desc"
 
     name = fields.Char(string="Policy Number", required=True, tracking=True)
@@ -15,12 +25,18 @@ class InsurancePolicy(models.Model):
     insurer_id = fields.Many2one(
         "res.partner",
         required=True,
+        index=True,
         domain=[("is_insurer", "=", True)],
         tracking=True,
     )
-    product_id = fields.Many2one("insurance.product", required=True)
-    date_start = fields.Date(string="Start", required=True, tracking=True)
-    date_end = fields.Date(string="End", required=True, index=True, tracking=True)
+    product_id = fields.Many2one("insurance.product", required=True, index=True)
+    line_of_business = fields.Selection(related="product_id.line_of_business", store=True)
+    date_start = fields.Date(
+        string="Start", required=True, tracking=True, default=fields.Date.context_today
+    )
+    date_end = fields.Date(
+        string="End", required=True, index=True, tracking=True, default=_default_date_end
+    )
     state = fields.Selection(
         [
             ("draft", "Draft"),
@@ -36,19 +52,52 @@ class InsurancePolicy(models.Model):
         copy=False,
     )
     subject = fields.Char(string="Insured Object")
+    subject_display = fields.Char(
+        string="Insured Object or Product",
+        compute="_compute_subject_display",
+        help="The insured object, else the product: what brokers call the policy by.",
+    )
     vehicle_plate = fields.Char(string="Plate Number")
     vehicle_model = fields.Char(string="Make and Model")
     inspection_date = fields.Date(string="Technical Inspection Until", index=True)
-    premium_amount = fields.Monetary(string="Premium", currency_field="currency_id")
+    premium_amount = fields.Monetary(string="Premium", currency_field="currency_id", tracking=True)
     currency_id = fields.Many2one(
         "res.currency", required=True, default=lambda self: self.env.company.currency_id
     )
     user_id = fields.Many2one(
         "res.users", string="Broker", default=lambda self: self.env.user, tracking=True
     )
+    sales_channel = fields.Selection(
+        [
+            ("office", "Office"),
+            ("phone", "Phone"),
+            ("online", "Online"),
+            ("agent", "Agent"),
+            ("partner", "Business Partner"),
+        ],
+        default="office",
+    )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
+    installment_ids = fields.One2many("insurance.policy.installment", "policy_id", copy=False)
+    installment_count = fields.Selection(
+        INSTALLMENT_COUNTS,
+        string="Number of Installments",
+        default="1",
+        required=True,
+        help="How many equal installments “Generate Installments” splits the premium into.",
+    )
+    installment_open_count = fields.Integer(compute="_compute_installment_open_count")
+    predecessor_id = fields.Many2one(
+        "insurance.policy",
+        string="Renewal Of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    successor_ids = fields.One2many("insurance.policy", "predecessor_id", string="Renewals")
     notify_message_ids = fields.One2many(
         "insurance.notify.message", "policy_id", string="Reminders", readonly=True
     )
@@ -60,7 +109,33 @@ class InsurancePolicy(models.Model):
             "CHECK (date_end >= date_start)",
             "A policy cannot end before it starts.",
         ),
+        (
+            "number_company_unique",
+            "UNIQUE (company_id, name)",
+            "A policy with this number already exists in this company.",
+        ),
     ]
+
+    @api.depends("name", "subject", "product_id")
+    def _compute_display_name(self):
+        for policy in self:
+            what = policy.subject or policy.product_id.name
+            policy.display_name = f"{policy.name} ({what})" if what else policy.name
+
+    @api.depends("subject", "product_id")
+    def _compute_subject_display(self):
+        for policy in self:
+            policy.subject_display = policy.subject or policy.product_id.name
+
+    @api.depends("installment_ids.state")
+    def _compute_installment_open_count(self):
+        counts = dict(
+            self.env["insurance.policy.installment"]._read_group(
+                [("policy_id", "in", self.ids), ("state", "=", "open")], ["policy_id"], ["__count"]
+            )
+        )
+        for policy in self:
+            policy.installment_open_count = counts.get(policy, 0)
 
     @api.depends("notify_message_ids")
     def _compute_notify_message_count(self):
@@ -72,18 +147,209 @@ class InsurancePolicy(models.Model):
         for policy in self:
             policy.notify_message_count = counts.get(policy, 0)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_numbers_free(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "name" in vals or "company_id" in vals:
+            self._check_numbers_free(
+                [
+                    {
+                        "name": vals.get("name", policy.name),
+                        "company_id": vals.get("company_id", policy.company_id.id),
+                    }
+                    for policy in self
+                ],
+                exclude=self,
+            )
+        return super().write(vals)
+
+    @api.model
+    def _check_numbers_free(self, vals_list, exclude=None):
+        """Name the policy number that is taken, before the unique index refuses
+        it with a message about columns (imports show it per row). One query."""
+        default_company = self.env.company.id
+        wanted = {}
+        for vals in vals_list:
+            key = (vals.get("company_id") or default_company, vals.get("name"))
+            if key[1] and wanted.setdefault(key, 0):
+                raise self._number_taken_error(key[1])
+            wanted[key] = 1
+        if not wanted:
+            return
+        taken = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("name", "in", [name for _company, name in wanted]),
+                    ("id", "not in", (exclude or self.browse()).ids),
+                ],
+                ["name", "company_id"],
+            )
+        )
+        for policy in taken:
+            if (policy.company_id.id, policy.name) in wanted:
+                raise self._number_taken_error(policy.name)
+
+    def _number_taken_error(self, name):
+        return ValidationError(
+            self.env._("A policy numbered %(number)s already exists in this company.", number=name)
+        )
+
+    @api.constrains("insurer_id")
+    def _check_insurer(self):
+        not_insurers = self.filtered(lambda p: not p.insurer_id.is_insurer)
+        if not_insurers:
+            raise ValidationError(
+                self.env._(
+                    "%(partner)s is not an insurer: only contacts marked as insurers can "
+                    "issue policies (policy %(policy)s).",
+                    partner=not_insurers[0].insurer_id.display_name,
+                    policy=not_insurers[0].name,
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # States
+    # ------------------------------------------------------------------
+
+    def _check_state(self, allowed, message):
+        wrong = self.filtered(lambda p: p.state not in allowed)
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "%(message)s Policy %(policy)s is “%(state)s”.",
+                    message=message,
+                    policy=wrong[0].name,
+                    state=dict(wrong[0]._fields["state"]._description_selection(self.env))[
+                        wrong[0].state
+                    ],
+                )
+            )
+
     def action_validate(self):
-        if any(policy.state != "draft" for policy in self):
-            raise UserError(self.env._("Only draft policies can be validated."))
+        self._check_state(("draft",), self.env._("Only draft policies can be validated."))
         self.state = "valid"
 
+    def action_draft(self):
+        self._check_state(
+            ("cancelled",), self.env._("Only cancelled policies can be set back to draft.")
+        )
+        self.state = "draft"
+
     def action_cancel(self):
-        if any(policy.state not in ("draft", "valid") for policy in self):
-            raise UserError(self.env._("Only draft or valid policies can be cancelled."))
+        self._check_state(
+            ("draft", "valid"), self.env._("Only draft or valid policies can be cancelled.")
+        )
         self.state = "cancelled"
         self.env["insurance.notify.message"]._cancel_queued_for(
             self, self.env._("policy cancelled")
         )
+
+    def action_renew(self):
+        """Create the successor policy for the next period and close this one."""
+        self._check_state(
+            ("valid", "expired"), self.env._("Only valid or expired policies can be renewed.")
+        )
+        renewed = self.filtered("successor_ids")
+        if renewed:
+            raise UserError(
+                self.env._("Policy %(policy)s has already been renewed.", policy=renewed[0].name)
+            )
+        successors = self.browse()
+        for policy in self:
+            start, end = policy._next_period()
+            successors |= policy.copy(
+                {
+                    "name": f"{policy.name}/{start.year}",
+                    "date_start": start,
+                    "date_end": end,
+                    "predecessor_id": policy.id,
+                    "inspection_date": policy.inspection_date,
+                }
+            )
+        self.state = "renewed"
+        self.env["insurance.notify.message"]._cancel_queued_for(self, self.env._("policy renewed"))
+        if len(successors) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "insurance.policy",
+                "res_id": successors.id,
+                "view_mode": "form",
+            }
+        return True
+
+    def _next_period(self):
+        """The period after this one, as long as this one: a year stays a year
+        across leap days, other lengths are kept in days."""
+        self.ensure_one()
+        start = self.date_end + timedelta(days=1)
+        length = relativedelta(start, self.date_start)
+        if not length.days:
+            return start, start + relativedelta(years=length.years, months=length.months, days=-1)
+        return start, start + (self.date_end - self.date_start)
+
+    @api.model
+    def _cron_expire(self, batch_size=1000):
+        """Valid policies whose end date has passed become expired."""
+        messages = self.env["insurance.notify.message"]
+        domain = [("state", "=", "valid"), ("date_end", "<", messages._today())]
+        remaining = self.search_count(domain)
+        done = 0
+        while policies := self.search(domain, limit=batch_size):
+            policies.state = "expired"
+            done += len(policies)
+            remaining -= len(policies)
+            messages._commit_progress(done=done, remaining=max(remaining, 0))
+        return done
+
+    # ------------------------------------------------------------------
+    # Installments
+    # ------------------------------------------------------------------
+
+    def action_generate_installments(self):
+        for policy in self:
+            policy._generate_installments(int(policy.installment_count or 1))
+        return True
+
+    def _generate_installments(self, count):
+        """Replace the open schedule by ``count`` equal installments of the premium,
+        the first due on the start date; rounding goes to the last one."""
+        self.ensure_one()
+        if count not in (1, 2, 4, 12):
+            raise UserError(self.env._("A premium is paid in 1, 2, 4 or 12 installments."))
+        if self.state not in ("draft", "valid"):
+            raise UserError(
+                self.env._("Installments can be planned only for draft or valid policies.")
+            )
+        if self.installment_ids.filtered(lambda i: i.state == "paid"):
+            raise UserError(
+                self.env._(
+                    "Policy %(policy)s already has paid installments: change the schedule by hand.",
+                    policy=self.name,
+                )
+            )
+        currency = self.currency_id
+        share = currency.round(self.premium_amount / count)
+        months = 12 // count
+        vals_list = [
+            {
+                "policy_id": self.id,
+                "date_due": self.date_start + relativedelta(months=months * index),
+                "amount": share,
+            }
+            for index in range(count)
+        ]
+        vals_list[-1]["amount"] = currency.round(self.premium_amount - share * (count - 1))
+        self.installment_ids.unlink()
+        return self.env["insurance.policy.installment"].create(vals_list)
+
+    # ------------------------------------------------------------------
+    # Smart buttons
+    # ------------------------------------------------------------------
 
     def action_view_notify_messages(self):
         self.ensure_one()
@@ -92,4 +358,13 @@ class InsurancePolicy(models.Model):
         )
         action["domain"] = [("policy_id", "=", self.id)]
         action["context"] = {"create": False}
+        return action
+
+    def action_view_installments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_notify.action_insurance_installment"
+        )
+        action["domain"] = [("policy_id", "=", self.id)]
+        action["context"] = {"default_policy_id": self.id}
         return action

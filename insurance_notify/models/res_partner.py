@@ -1,4 +1,35 @@
-from odoo import fields, models
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, email_normalize
+
+from notify_engine import phone
+
+PARAM_CONSENT_PHONE = "insurance_notify.default_consent_phone"
+PARAM_CONSENT_EMAIL = "insurance_notify.default_consent_email"
+PARAM_PREVENT_DUPLICATES = "insurance_notify.prevent_duplicate_clients"
+
+BOOLEAN_CONSENTS = (
+    "consent_marketing",
+    "consent_sms",
+    "consent_email",
+    "consent_whatsapp",
+    "consent_viber",
+    "consent_policy_expiry",
+    "consent_installment",
+    "consent_inspection",
+    "consent_birthday",
+    "consent_renewal_offer",
+)
+CONSENT_FIELDS = (*BOOLEAN_CONSENTS, "consent_valid_until")
+
+
+def _param_default(param):
+    def default(partner):
+        return bool(partner.env["ir.config_parameter"].sudo().get_param(param))
+
+    return default
 
 
 class ResPartner(models.Model):
@@ -9,3 +40,286 @@ class ResPartner(models.Model):
         help="An insurance company whose policies the brokerage sells.",
     )
     insurance_policy_ids = fields.One2many("insurance.policy", "partner_id", string="Policies")
+    insurance_installment_ids = fields.One2many(
+        "insurance.policy.installment", "partner_id", string="Installments"
+    )
+    birthdate = fields.Date()
+    preferred_channel = fields.Selection(
+        [
+            ("sms", "SMS"),
+            ("email", "E-mail"),
+            ("phone", "Phone call"),
+            ("whatsapp", "WhatsApp"),
+            ("viber", "Viber"),
+        ],
+        string="Preferred Contact Channel",
+    )
+
+    # Consents. Channels say how a client may be reached; purposes say about
+    # what. The planner combines them with notify_engine.consent.decide().
+    consent_marketing = fields.Boolean(
+        string="Marketing Consent", help="General consent to direct marketing."
+    )
+    consent_sms = fields.Boolean(string="SMS", default=_param_default(PARAM_CONSENT_PHONE))
+    consent_email = fields.Boolean(string="E-mail", default=_param_default(PARAM_CONSENT_EMAIL))
+    consent_whatsapp = fields.Boolean(
+        string="WhatsApp", default=_param_default(PARAM_CONSENT_PHONE)
+    )
+    consent_viber = fields.Boolean(string="Viber", default=_param_default(PARAM_CONSENT_PHONE))
+    consent_policy_expiry = fields.Boolean(string="Policy Expiry Reminders")
+    consent_installment = fields.Boolean(string="Installment Reminders")
+    consent_inspection = fields.Boolean(string="Technical Inspection Reminders")
+    consent_birthday = fields.Boolean(string="Birthday Wishes")
+    consent_renewal_offer = fields.Boolean(string="Renewal Offers")
+    consent_valid_until = fields.Date(
+        string="Consents Valid Until",
+        help="The last day the client's consents hold; a consent-renewal reminder "
+        "asks the client to confirm them before.",
+    )
+    consent_log_ids = fields.One2many(
+        "insurance.consent.log", "partner_id", string="Consent History", readonly=True
+    )
+
+    insurance_policy_count = fields.Integer(compute="_compute_insurance_counts")
+    insurance_installment_open_count = fields.Integer(compute="_compute_insurance_counts")
+    insurance_notify_message_count = fields.Integer(compute="_compute_insurance_counts")
+
+    @api.model
+    def _consent_fields(self):
+        return CONSENT_FIELDS
+
+    def _compute_insurance_counts(self):
+        def count(model, domain, field):
+            return dict(self.env[model]._read_group(domain, [field], ["__count"]))
+
+        ids = self.ids
+        policies = count("insurance.policy", [("partner_id", "in", ids)], "partner_id")
+        installments = count(
+            "insurance.policy.installment",
+            [("partner_id", "in", ids), ("state", "=", "open")],
+            "partner_id",
+        )
+        messages = count("insurance.notify.message", [("partner_id", "in", ids)], "partner_id")
+        for partner in self:
+            partner.insurance_policy_count = policies.get(partner, 0)
+            partner.insurance_installment_open_count = installments.get(partner, 0)
+            partner.insurance_notify_message_count = messages.get(partner, 0)
+
+    # ------------------------------------------------------------------
+    # Create / write: normalized mobile, no duplicates, consent trail
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("mobile"):
+                vals["mobile"] = self._normalize_mobile(
+                    vals["mobile"], self._phone_region(vals.get("country_id"), vals)
+                )
+        partners = super().create(vals_list)
+        partners._check_no_duplicate_clients()
+        partners._log_consent_changes({partner.id: {} for partner in partners}, CONSENT_FIELDS)
+        return partners
+
+    def write(self, vals):
+        consent_changes = [name for name in CONSENT_FIELDS if name in vals]
+        before = (
+            {partner.id: {name: partner[name] for name in consent_changes} for partner in self}
+            if consent_changes
+            else None
+        )
+        if vals.get("mobile"):
+            # The same typed number means different numbers in different countries.
+            for region, partners in self._group_by_phone_region(vals).items():
+                mobile = self._normalize_mobile(vals["mobile"], region)
+                super(ResPartner, partners).write({**vals, "mobile": mobile})
+        else:
+            super().write(vals)
+        if {"mobile", "email"} & set(vals):
+            self._check_no_duplicate_clients()
+        if before:
+            self._log_consent_changes(before, consent_changes)
+        return True
+
+    def _phone_region(self, country_id=None, vals=None):
+        """ISO code the client's national numbers are read in: the client's
+        country, else the client's company's, else the current company's."""
+        country = self.env["res.country"].browse(country_id) if country_id else self.country_id
+        if not country:
+            company_id = (vals or {}).get("company_id")
+            company = self.env["res.company"].browse(company_id) if company_id else self.company_id
+            country = company.country_id or self.env.company.country_id
+        return country.code or None
+
+    def _group_by_phone_region(self, vals):
+        groups = defaultdict(lambda: self.browse())
+        for partner in self:
+            groups[partner._phone_region(vals.get("country_id"), vals)] |= partner
+        return groups
+
+    @api.model
+    def _normalize_mobile(self, raw, region):
+        try:
+            return phone.normalize(raw, region)
+        except phone.InvalidPhone:
+            raise ValidationError(
+                self.env._(
+                    "The mobile number “%(number)s” cannot be read. Enter it in "
+                    "international form, with + and the country code (for example "
+                    "+48 600 123 456 or +370 686 88960), or as a national number of the "
+                    "client's country%(region)s, for example %(example)s.",
+                    number=raw,
+                    region=f" ({region})" if region else "",
+                    example=phone.example_mobile(region) or "600 123 456",
+                )
+            ) from None
+
+    def _check_no_duplicate_clients(self):
+        """When the setting is on, refuse a mobile or an e-mail another client has.
+
+        One query for the whole batch: an import of thousands of clients stays fast.
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        if not self or not params.get_param(PARAM_PREVENT_DUPLICATES):
+            return
+        mine = self.filtered(lambda p: not p.is_insurer)
+        seen = {}
+        for partner in mine:
+            for kind, value in partner._duplicate_keys():
+                other = seen.setdefault((kind, value), partner)
+                if other != partner:
+                    raise self._duplicate_error(partner, kind, value, other.display_name)
+        if not seen:
+            return
+        mobiles = [value for kind, value in seen if kind == "mobile"]
+        emails = [value for kind, value in seen if kind == "email"]
+        self.flush_model(["mobile", "email_normalized", "active", "is_insurer"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, mobile, email_normalized FROM res_partner
+                 WHERE active AND NOT COALESCE(is_insurer, FALSE)
+                   AND id != ALL(%s)
+                   AND (mobile = ANY(%s) OR email_normalized = ANY(%s))
+                 LIMIT 1
+                """,
+                mine.ids,
+                mobiles,
+                emails,
+            )
+        )
+        if rows:
+            other_id, other_mobile, other_email = rows[0]
+            kind, value = (
+                ("mobile", other_mobile) if other_mobile in mobiles else ("email", other_email)
+            )
+            partner = seen[(kind, value)]
+            other = self.browse(other_id).sudo()
+            raise self._duplicate_error(partner, kind, value, other.display_name)
+
+    def _duplicate_keys(self):
+        if self.mobile:
+            yield "mobile", self.mobile
+        email = email_normalize(self.email or "")
+        if email:
+            yield "email", email
+
+    def _duplicate_error(self, partner, kind, value, other_name):
+        if kind == "mobile":
+            message = self.env._(
+                "%(partner)s cannot be saved: the client %(other)s already has the mobile "
+                "number %(value)s.",
+                partner=partner.display_name,
+                other=other_name,
+                value=value,
+            )
+        else:
+            message = self.env._(
+                "%(partner)s cannot be saved: the client %(other)s already has the e-mail "
+                "address %(value)s.",
+                partner=partner.display_name,
+                other=other_name,
+                value=value,
+            )
+        return ValidationError(message)
+
+    # ------------------------------------------------------------------
+    # Consent trail
+    # ------------------------------------------------------------------
+
+    def _consent_source(self):
+        """Where a change comes from: callers say it in the context
+        (``consent_source``: portal, stop, system); the import wizard sets
+        ``import_file``; anything else is a user on the form."""
+        context = self.env.context
+        if context.get("consent_source"):
+            return context["consent_source"]
+        return "import" if context.get("import_file") else "form"
+
+    def _log_consent_changes(self, before, names):
+        """Log each consent of ``names`` that differs from ``before`` (partner id
+        -> {field: old value}; a missing field was unset, as on a new record)."""
+        source = self._consent_source()
+        vals_list = []
+        for partner in self:
+            old_values = before.get(partner.id, {})
+            for name in names:
+                old, new = old_values.get(name, False), partner[name]
+                if old == new:
+                    continue
+                vals_list.append(
+                    {
+                        "partner_id": partner.id,
+                        "consent": name,
+                        "old_value": self._consent_value_text(name, old),
+                        "new_value": self._consent_value_text(name, new),
+                        "source": source,
+                    }
+                )
+        if vals_list:
+            self.env["insurance.consent.log"].sudo().create(vals_list)
+
+    def _consent_value_text(self, name, value):
+        if name == "consent_valid_until":
+            return fields.Date.to_string(value) if value else ""
+        return self.env._("Given") if value else self.env._("Not given")
+
+    def withdraw_consent(self, channel, source="stop"):
+        """Withdraw a channel consent (``sms``, ``email``, ``whatsapp``, ``viber``),
+        e.g. on an inbound STOP; the trail records the source."""
+        field = f"consent_{channel}"
+        if field not in BOOLEAN_CONSENTS:
+            raise ValueError(f"unknown consent channel: {channel!r}")
+        self.with_context(consent_source=source).write({field: False})
+
+    # ------------------------------------------------------------------
+    # Smart buttons
+    # ------------------------------------------------------------------
+
+    def _insurance_action(self, xml_id, domain, context=None):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(xml_id)
+        action["domain"] = domain
+        action["context"] = context or {}
+        return action
+
+    def action_view_insurance_policies(self):
+        return self._insurance_action(
+            "insurance_notify.action_insurance_policy",
+            [("partner_id", "=", self.id)],
+            {"default_partner_id": self.id},
+        )
+
+    def action_view_insurance_installments(self):
+        return self._insurance_action(
+            "insurance_notify.action_insurance_installment",
+            [("partner_id", "=", self.id)],
+            {"search_default_open": 1},
+        )
+
+    def action_view_insurance_notify_messages(self):
+        return self._insurance_action(
+            "insurance_notify.action_insurance_notify_message",
+            [("partner_id", "=", self.id)],
+            {"create": False},
+        )

@@ -122,3 +122,12 @@ def test_for_gateway_refuses_an_unknown_provider():
 def test_for_gateway_refuses_numbers_that_are_not_e164(number):
     with pytest.raises(ValueError, match="not an E.164 number"):
         phone.for_gateway(number, "smsapi")
+
+
+def test_example_mobile_shows_a_national_number_of_the_region():
+    from notify_engine.phone import example_mobile, normalize
+
+    example = example_mobile("PL")
+    assert normalize(example, "PL").startswith("+48")
+    assert example_mobile(None) is None
+    assert example_mobile("XX") is None

@@ -1,0 +1,92 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class InsurancePolicyInstallment(models.Model):
+    _name = "insurance.policy.installment"
+    _description = "Premium Installment"
+    _inherit = ["insurance.import.mixin"]
+    _order = "date_due, id"
+
+    policy_id = fields.Many2one("insurance.policy", required=True, index=True, ondelete="cascade")
+    partner_id = fields.Many2one(
+        related="policy_id.partner_id", store=True, index=True, string="Policyholder"
+    )
+    insurer_id = fields.Many2one(related="policy_id.insurer_id", store=True)
+    user_id = fields.Many2one(related="policy_id.user_id", store=True, string="Broker")
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="policy_id.currency_id")
+    date_due = fields.Date(string="Due Date", required=True, index=True)
+    amount = fields.Monetary(required=True, currency_field="currency_id")
+    state = fields.Selection(
+        [("open", "Open"), ("paid", "Paid")],
+        default="open",
+        required=True,
+        index=True,
+        copy=False,
+    )
+    date_paid = fields.Date(string="Payment Date", copy=False)
+    is_overdue = fields.Boolean(
+        string="Overdue",
+        compute="_compute_is_overdue",
+        search="_search_is_overdue",
+        help="Open and past its due date.",
+    )
+
+    _sql_constraints = [
+        ("amount_positive", "CHECK (amount > 0)", "An installment amount must be positive."),
+    ]
+
+    @api.depends("policy_id.display_name", "date_due")
+    def _compute_display_name(self):
+        for installment in self:
+            installment.display_name = self.env._(
+                "%(policy)s, due %(date)s",
+                policy=installment.policy_id.name or "",
+                date=installment.date_due and fields.Date.to_string(installment.date_due),
+            )
+
+    def _today(self):
+        return self.env["insurance.notify.message"]._today()
+
+    @api.depends("date_due", "state")
+    def _compute_is_overdue(self):
+        today = self._today()
+        for installment in self:
+            installment.is_overdue = (
+                installment.state == "open"
+                and bool(installment.date_due)
+                and installment.date_due < today
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(
+                self.env._("Search overdue installments with “is set” or “is not set”.")
+            )
+        overdue = [("state", "=", "open"), ("date_due", "<", self._today())]
+        if (operator == "=") == bool(value):
+            return overdue
+        return ["!", "&", *overdue]
+
+    def action_mark_paid(self):
+        if any(installment.state != "open" for installment in self):
+            raise UserError(self.env._("Only open installments can be marked as paid."))
+        self.write({"state": "paid", "date_paid": fields.Date.context_today(self)})
+        return True
+
+    def action_reopen(self):
+        if any(installment.state != "paid" for installment in self):
+            raise UserError(self.env._("Only paid installments can be reopened."))
+        self.write({"state": "open", "date_paid": False})
+        return True
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("state") == "paid":
+            # However it gets paid (button, import, payment sync), no reminder
+            # about a settled installment may leave any more.
+            self.env["insurance.notify.message"]._cancel_queued_for(
+                self, self.env._("installment paid")
+            )
+        return result

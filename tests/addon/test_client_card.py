@@ -1,0 +1,254 @@
+from odoo.exceptions import ValidationError
+
+from .common import NotifyCase
+
+PARAMS = "insurance_notify."
+
+
+class ClientCase(NotifyCase):
+    def setUp(self):
+        super().setUp()
+        self.Partner = self.env["res.partner"]
+        self.pl = self.env.ref("base.pl")
+        self.lt = self.env.ref("base.lt")
+
+    def set_param(self, name, value):
+        self.env["ir.config_parameter"].sudo().set_param(PARAMS + name, value)
+
+
+class TestMobileNormalization(ClientCase):
+    def test_polish_and_lithuanian_numbers_are_stored_in_e164(self):
+        for raw, country, expected in (
+            ("600 123 456", self.pl, "+48600123456"),
+            ("0048600123456", self.pl, "+48600123456"),
+            ("48 600 123 456", self.pl, "+48600123456"),
+            ("8-686 88960", self.lt, "+37068688960"),
+            ("+370 686 88960", self.pl, "+37068688960"),
+        ):
+            with self.subTest(raw=raw):
+                partner = self.Partner.create(
+                    {"name": "Client", "mobile": raw, "country_id": country.id}
+                )
+                self.assertEqual(partner.mobile, expected)
+                self.assertEqual(partner.phone_sanitized, expected)
+
+    def test_without_a_country_the_companys_country_reads_the_number(self):
+        self.env.company.country_id = self.lt
+        partner = self.Partner.create({"name": "No Country", "mobile": "8-686 88960"})
+        self.assertEqual(partner.mobile, "+37068688960")
+
+    def test_editing_reads_each_number_in_its_clients_country(self):
+        polish, lithuanian = self.Partner.create(
+            [
+                {"name": "PL", "country_id": self.pl.id},
+                {"name": "LT", "country_id": self.lt.id},
+            ]
+        )
+        (polish | lithuanian).write({"mobile": "868 688 960"})
+        self.assertEqual(polish.mobile, "+48868688960")
+        self.assertEqual(lithuanian.mobile, "+37068688960")
+
+    def test_an_unreadable_number_is_refused_with_the_expected_format(self):
+        for raw in ("12", "call me", "600 123 45"):
+            with (
+                self.subTest(raw=raw),
+                self.assertRaisesRegex(
+                    ValidationError, r"cannot be read.*international form.*\+48 600 123 456"
+                ),
+            ):
+                self.Partner.create({"name": "Bad", "mobile": raw, "country_id": self.pl.id})
+        partner = self.Partner.create(
+            {"name": "Good", "mobile": "600123456", "country_id": self.pl.id}
+        )
+        with self.assertRaisesRegex(ValidationError, "“abc” cannot be read"):
+            partner.mobile = "abc"
+        self.assertEqual(partner.mobile, "+48600123456")
+
+    def test_an_empty_mobile_is_allowed(self):
+        self.client.mobile = False
+        self.assertFalse(self.client.mobile)
+
+
+class TestDuplicateClients(ClientCase):
+    def setUp(self):
+        super().setUp()
+        self.set_param("prevent_duplicate_clients", "True")
+        self.existing = self.Partner.create(
+            {
+                "name": "Existing Client",
+                "mobile": "+48 601 111 222",
+                "email": "Ewa.Nowak@Example.com",
+                "country_id": self.pl.id,
+            }
+        )
+
+    def test_the_same_number_in_another_format_is_refused_naming_the_client(self):
+        with self.assertRaisesRegex(
+            ValidationError, "Existing Client already has the mobile number \\+48601111222"
+        ):
+            self.Partner.create(
+                {"name": "Dup", "mobile": "0048 601-111-222", "country_id": self.pl.id}
+            )
+
+    def test_the_same_email_in_another_case_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "Existing Client already has the e-mail"):
+            self.Partner.create({"name": "Dup", "email": "ewa.nowak@EXAMPLE.com"})
+
+    def test_editing_into_a_duplicate_is_refused(self):
+        other = self.Partner.create(
+            {"name": "Other", "mobile": "602 000 000", "country_id": self.pl.id}
+        )
+        with self.assertRaisesRegex(ValidationError, "Existing Client"), self.cr.savepoint():
+            other.mobile = "601 111 222"
+        other.invalidate_recordset()
+        self.assertEqual(other.mobile, "+48602000000")
+        other.email = "someone.else@example.com"
+        self.assertEqual(other.email, "someone.else@example.com")
+
+    def test_duplicates_inside_one_batch_are_refused(self):
+        with self.assertRaisesRegex(ValidationError, "already has the mobile number"):
+            self.Partner.create(
+                [
+                    {"name": "Twin A", "mobile": "603 000 000", "country_id": self.pl.id},
+                    {"name": "Twin B", "mobile": "+48603000000"},
+                ]
+            )
+
+    def test_an_import_row_with_a_duplicate_is_refused(self):
+        result = self.Partner.with_context(import_file=True).load(
+            ["name", "mobile", "country_id"],
+            [["Imported", "601111222", "Poland"], ["Fine", "604000000", "Poland"]],
+        )
+        errors = [m for m in result["messages"] if m["type"] == "error"]
+        self.assertEqual(len(errors), 1)
+        self.assertIn("Existing Client", errors[0]["message"])
+
+    def test_a_batch_costs_one_query_whatever_its_size(self):
+        vals_list = [
+            {"name": f"Bulk {index}", "mobile": f"+48 605 000 {index:03d}"} for index in range(50)
+        ]
+        partners = self.Partner.create(vals_list[:2])
+        with self.assertQueryCount(__system__=1):
+            partners._check_no_duplicate_clients()
+        partners = self.Partner.create(vals_list[2:])
+        with self.assertQueryCount(__system__=1):
+            partners._check_no_duplicate_clients()
+
+    def test_without_the_setting_duplicates_are_allowed(self):
+        self.set_param("prevent_duplicate_clients", False)
+        twin = self.Partner.create(
+            {"name": "Twin", "mobile": "601 111 222", "country_id": self.pl.id}
+        )
+        self.assertEqual(twin.mobile, self.existing.mobile)
+
+
+class TestConsents(ClientCase):
+    def test_new_clients_get_the_default_consents_of_the_settings(self):
+        self.set_param("default_consent_phone", "True")
+        self.set_param("default_consent_email", False)
+        phone_only = self.Partner.create({"name": "Phone Person"})
+        self.assertRecordValues(
+            phone_only,
+            [
+                {
+                    "consent_sms": True,
+                    "consent_whatsapp": True,
+                    "consent_viber": True,
+                    "consent_email": False,
+                }
+            ],
+        )
+        self.set_param("default_consent_phone", False)
+        self.set_param("default_consent_email", "True")
+        email_only = self.Partner.create({"name": "Mail Person"})
+        self.assertRecordValues(
+            email_only,
+            [
+                {
+                    "consent_sms": False,
+                    "consent_whatsapp": False,
+                    "consent_viber": False,
+                    "consent_email": True,
+                }
+            ],
+        )
+
+    def test_every_change_is_logged_with_who_and_where(self):
+        partner = self.Partner.create({"name": "Consenting", "consent_sms": True})
+        self.assertRecordValues(
+            partner.consent_log_ids,
+            [
+                {
+                    "consent": "consent_sms",
+                    "old_value": "Not given",
+                    "new_value": "Given",
+                    "source": "form",
+                }
+            ],
+        )
+        partner.write(
+            {"consent_marketing": True, "consent_valid_until": "2027-11-23", "name": "Renamed"}
+        )
+        partner.with_context(import_file=True).write({"consent_email": True})
+        partner.with_context(consent_source="portal").write({"consent_birthday": True})
+        partner.withdraw_consent("sms")
+        partner.write({"consent_sms": False})  # no change, no line
+
+        logs = partner.consent_log_ids.sorted("id")
+        self.assertEqual(
+            [(log.consent, log.new_value, log.source) for log in logs],
+            [
+                ("consent_sms", "Given", "form"),
+                ("consent_marketing", "Given", "form"),
+                ("consent_valid_until", "2027-11-23", "form"),
+                ("consent_email", "Given", "import"),
+                ("consent_birthday", "Given", "portal"),
+                ("consent_sms", "Not given", "stop"),
+            ],
+        )
+        self.assertEqual(logs.user_id, self.env.user)
+        self.assertTrue(all(logs.mapped("date")))
+
+    def test_a_user_without_rights_on_the_log_still_leaves_a_trail(self):
+        user = self.env["res.users"].create(
+            {
+                "name": "Broker",
+                "login": "broker_consents",
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [
+                            self.env.ref("insurance_notify.group_insurance_user").id,
+                            self.env.ref("base.group_partner_manager").id,
+                        ],
+                    )
+                ],
+            }
+        )
+        self.client.with_user(user).consent_sms = True
+        log = self.client.consent_log_ids
+        self.assertEqual((log.user_id, log.new_value), (user, "Given"))
+
+    def test_withdrawing_an_unknown_channel_is_a_programming_error(self):
+        with self.assertRaises(ValueError):
+            self.client.withdraw_consent("pigeon")
+
+
+class TestClientCardCounts(ClientCase):
+    def test_smart_buttons_count_policies_open_installments_and_notifications(self):
+        policy = self.make_policy(7, premium_amount=100)
+        self.make_policy(30, name="SECOND")
+        first, _second = policy._generate_installments(2)
+        first.action_mark_paid()
+        self.make_rule("7")
+        self.Rule._cron_plan()
+        self.client.invalidate_recordset()
+        self.assertEqual(self.client.insurance_policy_count, 2)
+        self.assertEqual(self.client.insurance_installment_open_count, 1)
+        self.assertEqual(self.client.insurance_notify_message_count, 1)
+        action = self.client.action_view_insurance_installments()
+        self.assertEqual(
+            self.env[action["res_model"]].search(action["domain"] + [("state", "=", "open")]),
+            policy.installment_ids - first,
+        )
