@@ -63,6 +63,7 @@ class NotifyCase(AddonTest, TransactionCase):
         # would plan messages of their own.
         cls.Rule.search([]).action_archive()
         cls.env["insurance.policy"].search([]).write({"state": "expired"})
+        cls.Message.search([]).unlink()
 
     def setUp(self):
         super().setUp()

@@ -60,7 +60,9 @@ class TestStockSmsRouting(NotifyCase):
         )
 
     def test_a_number_that_cannot_be_read_fails_as_number_format(self):
-        self.client.mobile = "12"
+        # The client card refuses such a number; older data may still hold one.
+        self.env.cr.execute("UPDATE res_partner SET mobile = '12' WHERE id = %s", [self.client.id])
+        self.client.invalidate_recordset(["mobile"])
         _message, sms = self.post_sms()
         self.assertEqual((sms.state, sms.failure_type), ("error", "sms_number_format"))
         self.assertFalse(SandboxGateway.outbox)
