@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "data/insurance_notify_gateway_data.xml",
         "data/sms_template_data.xml",
+        "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
         "views/insurance_notify_message_views.xml",
         "views/insurance_policy_installment_views.xml",

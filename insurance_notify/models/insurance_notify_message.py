@@ -1,6 +1,6 @@
 import logging
 import threading
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -9,10 +9,14 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from notify_engine import phone, schedule, sms
+from notify_engine import consent, phone, schedule, sms
 from notify_engine.gateways import OutgoingSms
 
+from .notify_event_sources import SOURCES
+
 _logger = logging.getLogger(__name__)
+
+Recipient = namedtuple("Recipient", "channel number email timezone reason")
 
 SENDING_TIMEOUT = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
@@ -42,7 +46,8 @@ class InsuranceNotifyMessage(models.Model):
     )
     policy_id = fields.Many2one("insurance.policy", index=True, readonly=True, ondelete="cascade")
     partner_id = fields.Many2one("res.partner", string="Recipient", index=True, readonly=True)
-    channel = fields.Selection([("sms", "SMS")], required=True, readonly=True)
+    channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], required=True, readonly=True)
+    email = fields.Char(readonly=True)
     offset = fields.Integer(string="Days Before", readonly=True)
     event_date = fields.Date(readonly=True)
     scheduled_at = fields.Datetime(string="Scheduled", index=True, readonly=True)
@@ -118,9 +123,8 @@ class InsuranceNotifyMessage(models.Model):
         """Create the messages of a rule's occurrences, skipping keys that exist."""
         res_model = rule.res_model
         keyed = {
-            self._make_key(rule, res_model, res_id, offset, event_date): occurrence
-            for occurrence in occurrences
-            for res_id, _partner_id, _policy_id, offset, event_date in [occurrence]
+            self._make_key(rule, res_model, occ.res_id, occ.offset, occ.event_date): occ
+            for occ in occurrences
         }
         if not keyed:
             return self
@@ -130,7 +134,7 @@ class InsuranceNotifyMessage(models.Model):
                 SQL("SELECT key FROM insurance_notify_message WHERE key = ANY(%s)", list(keyed))
             )
         }
-        partners = self.env["res.partner"].browse({row[1] for row in keyed.values()})
+        partners = self.env["res.partner"].browse({occ.partner_id for occ in keyed.values()})
         recipients = self._recipients(partners, rule)
         now = self._now()
         gateway = rule.gateway_id or self.env["insurance.notify.gateway"]._default_for_company(
@@ -140,42 +144,48 @@ class InsuranceNotifyMessage(models.Model):
         # Every recipient in one timezone gets the same slot: compute it once.
         slots = {}
         vals_list = []
-        for key, (res_id, partner_id, policy_id, offset, event_date) in keyed.items():
+        for key, occ in keyed.items():
             if key in existing:
                 continue
-            number, timezone, skip_reason = recipients[partner_id]
+            recipient = recipients[occ.partner_id]
             vals = {
                 "key": key,
                 "rule_id": rule.id,
                 "company_id": rule.company_id.id,
                 "res_model": res_model,
-                "res_id": res_id,
-                "policy_id": policy_id,
-                "partner_id": partner_id,
-                "channel": rule.channel,
-                "offset": offset,
-                "event_date": event_date,
-                "number": number,
-                "timezone": timezone,
-                "gateway_id": gateway.id,
+                "res_id": occ.res_id,
+                "policy_id": occ.policy_id,
+                "partner_id": occ.partner_id,
+                "channel": recipient.channel,
+                "offset": occ.offset,
+                "event_date": occ.event_date,
+                "number": recipient.number,
+                "email": recipient.email,
+                "timezone": recipient.timezone,
+                "gateway_id": gateway.id if recipient.channel == "sms" else False,
             }
+            skip_reason = rule._skip_reason(occ) or recipient.reason
             if skip_reason:
                 vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
             else:
-                if timezone not in slots:
-                    slots[timezone] = schedule.next_window_start(now, timezone, *window)
-                vals["scheduled_at"] = slots[timezone]
+                if recipient.timezone not in slots:
+                    slots[recipient.timezone] = schedule.next_window_start(
+                        now, recipient.timezone, *window
+                    )
+                vals["scheduled_at"] = slots[recipient.timezone]
             vals_list.append(vals)
         return self.create(vals_list)
 
     @api.model
     def _recipients(self, partners, rule):
-        """partner id -> (number, timezone, reason to skip or None)."""
+        """partner id -> Recipient: the channel this rule reaches them on, the
+        address, their timezone, and the reason not to send (or None)."""
         company_tz = rule.company_id.partner_id.tz
-        # phone_sanitized and the blacklist both hold E.164: compare in SQL,
-        # not through phone.blacklist's search, which re-formats every number.
         numbers = [number for number in partners.mapped("phone_sanitized") if number]
-        blacklisted = {
+        emails = [email for email in partners.mapped("email_normalized") if email]
+        # Both blacklists hold normalized values: compare in SQL, not through their
+        # search, which re-formats every number.
+        blacklisted_numbers = {
             number
             for (number,) in self.env.execute_query(
                 SQL(
@@ -184,18 +194,107 @@ class InsuranceNotifyMessage(models.Model):
                 )
             )
         }
-        result = {}
-        for partner in partners:
-            timezone = schedule.resolve_timezone(partner.tz, company_tz, default=rule.timezone)
-            number = partner.phone_sanitized
-            if not number:
-                reason = self.env._("no valid mobile number")
-            elif number in blacklisted:
-                reason = self.env._("number is on the SMS blacklist")
+        blacklisted_emails = {
+            email
+            for (email,) in self.env.execute_query(
+                SQL("SELECT email FROM mail_blacklist WHERE active AND email = ANY(%s)", emails)
+            )
+        }
+        channels = ["sms", "email"] if rule.channel == "sms_email" else [rule.channel]
+        today = self._today()
+        return {
+            partner.id: self._recipient(
+                partner,
+                rule,
+                channels,
+                today,
+                schedule.resolve_timezone(partner.tz, company_tz, default=rule.timezone),
+                blacklisted_numbers,
+                blacklisted_emails,
+            )
+            for partner in partners
+        }
+
+    @api.model
+    def _recipient(self, partner, rule, channels, today, timezone, bl_numbers, bl_emails):
+        reason = None
+        for channel in channels:
+            if channel == "sms":
+                address = partner.phone_sanitized
+                blacklisted = address in bl_numbers
+                missing = self.env._("no valid mobile number")
             else:
+                address = partner.email_normalized
+                blacklisted = address in bl_emails
+                missing = self.env._("no valid e-mail address")
+            if not address:
+                reason = reason or missing
+                continue
+            decision = self._consent_decision(partner, rule, channel, blacklisted, today)
+            if decision.allowed:
                 reason = None
-            result[partner.id] = (number, timezone, reason)
-        return result
+                break
+            reason = reason or self._consent_reason(decision.reason, channel)
+        return Recipient(
+            channel=channel,
+            number=partner.phone_sanitized if channel == "sms" else False,
+            email=partner.email_normalized if channel == "email" else False,
+            timezone=timezone,
+            reason=reason,
+        )
+
+    @api.model
+    def _consent_decision(self, partner, rule, channel, blacklisted, today):
+        specific_field = SOURCES[rule.event_type].specific_consent
+        return consent.decide(
+            rule.consent_mode,
+            channel_allowed=partner.consent_sms if channel == "sms" else partner.consent_email,
+            blacklisted=blacklisted,
+            marketing=partner.consent_marketing,
+            specific=bool(specific_field and partner[specific_field]),
+            consent_valid_until=partner.consent_valid_until,
+            today=today,
+        )
+
+    @api.model
+    def _consent_reason(self, code, channel):
+        channel_label = self.env._("SMS") if channel == "sms" else self.env._("e-mail")
+        return {
+            consent.BLACKLISTED: self.env._(
+                "%(channel)s blacklisted (opted out)", channel=channel_label
+            ),
+            consent.CHANNEL_CONSENT_MISSING: self.env._(
+                "no consent to %(channel)s", channel=channel_label
+            ),
+            consent.MARKETING_CONSENT_MISSING: self.env._("no marketing consent"),
+            consent.SPECIFIC_CONSENT_MISSING: self.env._("no consent to this notification"),
+            consent.CONSENT_EXPIRED: self.env._("consent expired"),
+        }[code]
+
+    def _recheck_consent(self):
+        """At send time a withdrawal wins: skip what may no longer go; return the rest."""
+        today = self._today()
+        refused = self.browse()
+        for message in self:
+            if not message.rule_id:
+                continue
+            partner = message.partner_id
+            if message.channel == "sms":
+                blacklisted = bool(partner.phone_sanitized_blacklisted)
+            else:
+                blacklisted = bool(partner.is_blacklisted)
+            decision = self._consent_decision(
+                partner, message.rule_id, message.channel, blacklisted, today
+            )
+            if not decision.allowed:
+                message.write(
+                    {
+                        "state": "skipped",
+                        "reason": self._consent_reason(decision.reason, message.channel),
+                    }
+                )
+                refused |= message
+        return self - refused
 
     @api.model
     def _send_now(self, records, event_type):
@@ -218,7 +317,8 @@ class InsuranceNotifyMessage(models.Model):
         for rule in rules.sudo():
             occurrences = rule._occurrences_now(records, today)
             keys = [
-                self._make_key(rule, rule.res_model, row[0], row[3], row[4]) for row in occurrences
+                self._make_key(rule, rule.res_model, occ.res_id, occ.offset, occ.event_date)
+                for occ in occurrences
             ]
             concerned |= self._create_planned(rule, occurrences)
             concerned |= self.sudo().search([("key", "in", keys)])
@@ -263,7 +363,7 @@ class InsuranceNotifyMessage(models.Model):
     def _dispatch(self, now, commit=False):
         """Send these queued messages. With ``commit`` (crons), they are
         committed as sending before the provider is called (never twice)."""
-        ready = self._hold_outside_window(now)._render()
+        ready = self._hold_outside_window(now)._recheck_consent()._render()
         ready.write({"state": "sending", "sending_since": now})
         if commit:
             self._commit()
@@ -307,11 +407,26 @@ class InsuranceNotifyMessage(models.Model):
         return self - held
 
     def _render(self):
-        """Render the bodies; return the messages that can be sent, fail the others."""
+        """Render the bodies; return the messages that can be sent, fail the others.
+
+        E-mails are rendered by their mail.template when sent; their subject is
+        kept as the body here, for the history.
+        """
+        emails = self.filtered(lambda message: message.channel == "email")
+        for rule, messages in emails.grouped("rule_id").items():
+            template = rule.mail_template_id
+            if not template:
+                messages.write(
+                    {"state": "failed", "reason": self.env._("the rule has no e-mail template")}
+                )
+                continue
+            subjects = template._render_field("subject", messages.mapped("res_id"))
+            for message in messages:
+                message.body = subjects[message.res_id]
+        renderable = emails.filtered(lambda message: message.state != "failed")
         by_rule = defaultdict(lambda: self.browse())
-        for message in self:
+        for message in self - emails:
             by_rule[message.rule_id] |= message
-        renderable = self.browse()
         for rule, messages in by_rule.items():
             template = rule.sms_template_id
             if not template:
@@ -343,7 +458,9 @@ class InsuranceNotifyMessage(models.Model):
 
     def _send(self):
         now = self._now()
-        for gateway, messages in self.grouped("gateway_id").items():
+        emails = self.filtered(lambda message: message.channel == "email")
+        emails._send_emails(now)
+        for gateway, messages in (self - emails).grouped("gateway_id").items():
             messages = messages.filtered(lambda m: m.state == "sending")
             if not messages:
                 continue
@@ -366,6 +483,35 @@ class InsuranceNotifyMessage(models.Model):
                 message._write_result(result, now)
         self.filtered(lambda message: message.state in ("sent", "delivered"))._log_on_documents()
 
+    def _send_emails(self, now):
+        """Through the rule's mail.template and Odoo's outgoing mail servers."""
+        for message in self:
+            template = message.rule_id.mail_template_id
+            mail = (
+                self.env["mail.mail"]
+                .sudo()
+                .browse(
+                    template.send_mail(
+                        message.res_id,
+                        email_values={
+                            "email_to": message.email,
+                            "recipient_ids": [],
+                            "email_cc": "",
+                        },
+                    )
+                )
+            )
+            mail.send(raise_exception=False)
+            failed = mail.exists() and mail.state == "exception"
+            message.write(
+                {
+                    "state": "failed" if failed else "sent",
+                    "reason": mail.failure_reason if failed else False,
+                    "sent_at": now,
+                    "attempts": message.attempts + 1,
+                }
+            )
+
     def _log_on_documents(self):
         """One chatter line per message sent, on the policy (or the document)."""
         for res_model, messages in self.grouped("res_model").items():
@@ -382,7 +528,7 @@ class InsuranceNotifyMessage(models.Model):
         return self.env._(
             "%(channel)s reminder sent to %(recipient)s (%(rule)s)",
             channel=dict(self._fields["channel"].selection)[self.channel],
-            recipient=self.number or self.partner_id.display_name,
+            recipient=self.number or self.email or self.partner_id.display_name,
             rule=self.rule_id.name or self.key,
         )
 

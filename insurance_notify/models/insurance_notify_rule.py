@@ -1,3 +1,4 @@
+from collections import namedtuple
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -9,6 +10,11 @@ from odoo.addons.base.models.res_partner import _tz_get
 from notify_engine import schedule
 
 from .notify_event_sources import SOURCES
+
+# One event a rule is due to remind of, as the planner's query yields it.
+Occurrence = namedtuple(
+    "Occurrence", "res_id partner_id policy_id offset event_date policy_state skip"
+)
 
 HOUR_WINDOW_HELP = "Local time of the recipient (partner, else company, else the rule's timezone)."
 
@@ -28,19 +34,49 @@ class InsuranceNotifyRule(models.Model):
     event_type = fields.Selection(
         [
             ("policy_expiry", "Policy expiry"),
+            ("installment_due", "Installment due"),
+            ("installment_overdue", "Installment overdue"),
             ("inspection_expiry", "Technical inspection expiry"),
+            ("consent_renewal", "GDPR consent renewal"),
+            ("birthday", "Birthday"),
         ],
         required=True,
         default="policy_expiry",
         tracking=True,
     )
-    channel = fields.Selection([("sms", "SMS")], required=True, default="sms", tracking=True)
+    channel = fields.Selection(
+        [("sms", "SMS"), ("email", "E-mail"), ("sms_email", "SMS, else e-mail")],
+        required=True,
+        default="sms",
+        tracking=True,
+        help="SMS, else e-mail: an e-mail goes to clients with no usable mobile or no SMS consent.",
+    )
     offsets = fields.Char(
-        string="Days Before",
+        string="Days",
         required=True,
         default="21,14,7",
         tracking=True,
-        help="Days before the event, comma-separated: 21,14,7 sends three reminders.",
+        help="Days before the event (after the due date for overdue installments), "
+        "comma-separated: 21,14,7 sends three reminders.",
+    )
+    consent_mode = fields.Selection(
+        [
+            ("none", "Not required"),
+            ("general", "General (marketing consent)"),
+            ("specific", "Specific (consent to this notification)"),
+        ],
+        string="Client Consent",
+        required=True,
+        default="none",
+        tracking=True,
+        help="Service reminders rest on the contract; anything promotional needs consent. "
+        "A withdrawn consent or a blacklisted number stops a message even when queued.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="E-mail Template",
+        domain="[('model', '=', res_model)]",
+        tracking=True,
     )
     sms_template_id = fields.Many2one(
         "sms.template",
@@ -60,6 +96,11 @@ class InsuranceNotifyRule(models.Model):
         string="Policies",
         required=True,
         default="valid",
+        help="Reminders about other policies are recorded as skipped, with the reason.",
+    )
+    sales_channel = fields.Selection(
+        selection=lambda self: self.env["insurance.policy"]._fields["sales_channel"].selection,
+        help="Only policies sold through this channel; empty for all.",
     )
     send_days = fields.Selection(
         [
@@ -134,11 +175,24 @@ class InsuranceNotifyRule(models.Model):
                     )
                 )
 
-    @api.constrains("sms_template_id", "event_type")
+    @api.constrains("sms_template_id", "mail_template_id", "event_type")
     def _check_template_model(self):
         for rule in self:
-            template = rule.sms_template_id
-            if template and template.model != rule.res_model:
+            for template in (rule.sms_template_id, rule.mail_template_id):
+                if template:
+                    rule._check_one_template(template)
+
+    @api.constrains("channel", "sms_template_id", "mail_template_id")
+    def _check_templates_for_channel(self):
+        for rule in self:
+            if rule.channel in ("sms", "sms_email") and not rule.sms_template_id:
+                raise ValidationError(self.env._("An SMS rule needs an SMS template."))
+            if rule.channel in ("email", "sms_email") and not rule.mail_template_id:
+                raise ValidationError(self.env._("An e-mail rule needs an e-mail template."))
+
+    def _check_one_template(self, template):
+        for rule in self:
+            if template.model != rule.res_model:
                 raise ValidationError(
                     self.env._(
                         "The template %(template)s is written for %(model)s records, "
@@ -210,6 +264,8 @@ class InsuranceNotifyRule(models.Model):
             "channel",
             "offsets",
             "policy_scope",
+            "sales_channel",
+            "consent_mode",
             "insurer_ids",
             "product_ids",
             "user_ids",
@@ -268,13 +324,9 @@ class InsuranceNotifyRule(models.Model):
 
     def _event_filters(self):
         """The rule's filters on the columns every event source yields."""
-        filters = [
-            SQL("(e.company_id = %s OR e.company_id IS NULL)", self.company_id.id),
-            SQL(
-                "(e.policy_id IS NULL OR e.policy_state = ANY(%s))",
-                self.POLICY_SCOPES[self.policy_scope],
-            ),
-        ]
+        filters = [SQL("(e.company_id = %s OR e.company_id IS NULL)", self.company_id.id)]
+        if self.sales_channel:
+            filters.append(SQL("e.sales_channel = %s", self.sales_channel))
         for column, records in (
             ("insurer_id", self.insurer_ids),
             ("product_id", self.product_ids),
@@ -301,7 +353,8 @@ class InsuranceNotifyRule(models.Model):
             still_relevant = SQL("e.event_date >= %s", today)
         query = SQL(
             """
-            SELECT DISTINCT ON (e.res_id) e.res_id, e.partner_id, e.policy_id, o.days, e.event_date
+            SELECT DISTINCT ON (e.res_id) e.res_id, e.partner_id, e.policy_id, o.days,
+                   e.event_date, e.policy_state, e.skip
               FROM (%(events)s) AS e
               JOIN unnest(%(offsets)s::int[]) AS o(days)
                 ON e.event_date + %(sign)s * o.days BETWEEN %(first)s AND %(today)s
@@ -310,7 +363,7 @@ class InsuranceNotifyRule(models.Model):
                AND %(filters)s
              ORDER BY e.res_id, %(sign)s * o.days DESC
             """,
-            events=SQL(source.events),
+            events=SQL(source.events.format(year=today.year)),
             offsets=offsets,
             sign=sign,
             first=first_day,
@@ -321,7 +374,7 @@ class InsuranceNotifyRule(models.Model):
             filters=self._event_filters(),
         )
         self.env.flush_all()
-        return self.env.execute_query(query)
+        return [Occurrence(*row) for row in self.env.execute_query(query)]
 
     def _occurrences_now(self, records, today):
         """For a send by hand: per record, the occurrence whose day passed last
@@ -333,17 +386,17 @@ class InsuranceNotifyRule(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT e.res_id, e.partner_id, e.policy_id, e.event_date
+                SELECT e.res_id, e.partner_id, e.policy_id, e.event_date, e.policy_state, e.skip
                   FROM (%s) AS e
                  WHERE e.res_id = ANY(%s) AND e.event_date IS NOT NULL AND %s
                 """,
-                SQL(source.events),
+                SQL(source.events.format(year=today.year)),
                 records.ids,
                 self._event_filters(),
             )
         )
         occurrences = []
-        for res_id, partner_id, policy_id, event_date in rows:
+        for res_id, partner_id, policy_id, event_date, policy_state, skip in rows:
             distance = (today - event_date).days if source.after else (event_date - today).days
             if distance < 0:
                 continue  # before-events already past, overdue-events not yet due
@@ -353,5 +406,21 @@ class InsuranceNotifyRule(models.Model):
             else:
                 passed = [offset for offset in offsets if offset >= distance]
                 offset = min(passed) if passed else max(offsets)
-            occurrences.append((res_id, partner_id, policy_id, offset, event_date))
+            occurrences.append(
+                Occurrence(res_id, partner_id, policy_id, offset, event_date, policy_state, skip)
+            )
         return occurrences
+
+    def _skip_reason(self, occurrence):
+        """Why this occurrence is planned but not sent, or None."""
+        if occurrence.skip == "installment_paid":
+            return self.env._("installment paid")
+        if (
+            occurrence.policy_state
+            and occurrence.policy_state not in self.POLICY_SCOPES[self.policy_scope]
+        ):
+            states = dict(
+                self.env["insurance.policy"]._fields["state"]._description_selection(self.env)
+            )
+            return self.env._("policy %(state)s", state=states[occurrence.policy_state].lower())
+        return None

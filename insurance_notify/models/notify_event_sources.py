@@ -2,9 +2,11 @@
 
 Every source is a query yielding one row per event with the same columns
 (res_id, partner_id, policy_id, event_date, company_id, insurer_id,
-product_id, user_id, policy_state), so the planner runs one set-based query
-per rule whatever the event type. Simple subqueries are flattened by
-PostgreSQL, so the planner's date range reaches the indexed date column.
+product_id, user_id, sales_channel, policy_state, skip), so the planner runs
+one set-based query per rule whatever the event type. Simple subqueries are
+flattened by PostgreSQL, so the planner's date range reaches the indexed date
+column. ``skip`` names why an event is planned but not sent (a paid
+installment), as a code the planner turns into a reason.
 """
 
 from dataclasses import dataclass
@@ -13,28 +15,86 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class EventSource:
     model: str
-    events: str  # SELECT ... AS <the columns above>, from alias r
+    events: str  # SELECT ... AS <the columns above>; {year} is this year
     after: bool = False  # offsets count days after the event (overdue), not before
+    specific_consent: str | None = None  # res.partner field of this event's own consent
 
 
-POLICY_COLUMNS = "p.company_id, p.insurer_id, p.product_id, p.user_id, p.state AS policy_state"
+POLICY_COLUMNS = """p.company_id, p.insurer_id, p.product_id, p.user_id, p.sales_channel,
+                    p.state AS policy_state"""
+NO_POLICY_COLUMNS = """NULL::int AS policy_id, r.company_id, NULL::int AS insurer_id,
+                       NULL::int AS product_id, NULL::int AS user_id, NULL AS sales_channel,
+                       NULL AS policy_state, NULL AS skip"""
+INSTALLMENTS = f"""
+    SELECT i.id AS res_id, p.partner_id, p.id AS policy_id, i.date_due AS event_date,
+           {POLICY_COLUMNS}, CASE WHEN i.state = 'paid' THEN 'installment_paid' END AS skip
+      FROM insurance_policy_installment i
+      JOIN insurance_policy p ON p.id = i.policy_id
+"""
 
 SOURCES = {
     "policy_expiry": EventSource(
         model="insurance.policy",
+        specific_consent="consent_policy_expiry",
         events=f"""
             SELECT p.id AS res_id, p.partner_id, p.id AS policy_id,
-                   p.date_end AS event_date, {POLICY_COLUMNS}
+                   p.date_end AS event_date, {POLICY_COLUMNS}, NULL AS skip
               FROM insurance_policy p
         """,
     ),
     "inspection_expiry": EventSource(
         model="insurance.policy",
+        specific_consent="consent_inspection",
         events=f"""
             SELECT p.id AS res_id, p.partner_id, p.id AS policy_id,
-                   p.inspection_date AS event_date, {POLICY_COLUMNS}
+                   p.inspection_date AS event_date, {POLICY_COLUMNS}, NULL AS skip
               FROM insurance_policy p
              WHERE p.inspection_date IS NOT NULL
+        """,
+    ),
+    "installment_due": EventSource(
+        model="insurance.policy.installment",
+        specific_consent="consent_installment",
+        events=INSTALLMENTS,
+    ),
+    "installment_overdue": EventSource(
+        model="insurance.policy.installment",
+        specific_consent="consent_installment",
+        after=True,
+        # A paid installment is not overdue: no occurrence at all.
+        events=INSTALLMENTS + " WHERE i.state = 'open'",
+    ),
+    "consent_renewal": EventSource(
+        model="res.partner",
+        events=f"""
+            SELECT r.id AS res_id, r.id AS partner_id, r.consent_valid_until AS event_date,
+                   {NO_POLICY_COLUMNS}
+              FROM res_partner r
+             WHERE r.active AND r.consent_valid_until IS NOT NULL
+        """,
+    ),
+    "birthday": EventSource(
+        model="res.partner",
+        specific_consent="consent_birthday",
+        # This year's birthday, and last and next year's for offsets across New
+        # Year; 29 February is celebrated on the 28th in other years.
+        events=f"""
+            SELECT r.id AS res_id, r.id AS partner_id,
+                   make_date(
+                       y.year,
+                       extract(month FROM r.birthdate)::int,
+                       CASE WHEN extract(month FROM r.birthdate) = 2
+                             AND extract(day FROM r.birthdate) = 29
+                             AND NOT (mod(y.year, 4) = 0
+                                      AND (mod(y.year, 100) <> 0 OR mod(y.year, 400) = 0))
+                            THEN 28
+                            ELSE extract(day FROM r.birthdate)::int
+                       END
+                   ) AS event_date,
+                   {NO_POLICY_COLUMNS}
+              FROM res_partner r
+             CROSS JOIN generate_series({{year}} - 1, {{year}} + 1) AS y(year)
+             WHERE r.active AND r.birthdate IS NOT NULL AND NOT r.is_company
         """,
     ),
 }

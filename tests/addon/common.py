@@ -1,7 +1,9 @@
+import itertools
 from datetime import date, datetime, timedelta
 
 import pytz
 
+import odoo
 from odoo.tests import HttpCase, TransactionCase
 
 from notify_engine.gateways import SandboxGateway
@@ -27,6 +29,12 @@ class AddonTest:
         super().__init_subclass__(**kwargs)
         cls.test_class = cls.__name__
 
+    def setUp(self):
+        super().setUp()
+        # Odoo's own runner sets it; code that must not reach the outside world
+        # (the outgoing mail server) looks at it.
+        self.patch(odoo.modules.module, "current_test", self)
+
 
 class NotifyHttpCase(AddonTest, HttpCase):
     pass
@@ -36,6 +44,7 @@ class NotifyCase(AddonTest, TransactionCase):
     """A small book: one insurer, one product, one client with a Polish mobile."""
 
     TODAY = date(2026, 11, 23)
+    _numbers = itertools.count(1)
 
     @classmethod
     def setUpClass(cls):
@@ -77,7 +86,7 @@ class NotifyCase(AddonTest, TransactionCase):
     def make_policy(self, days_left, state="valid", **values):
         return self.env["insurance.policy"].create(
             {
-                "name": f"POL/{days_left}/{len(values)}/{state}",
+                "name": f"POL/{days_left}/{state}/{next(self._numbers)}",
                 "partner_id": self.client.id,
                 "insurer_id": self.insurer.id,
                 "product_id": self.product.id,

@@ -52,12 +52,18 @@ class TestPolicyExpiryEndToEnd(NotifyCase):
         self.assertEqual(len(self.messages_of(policy)), 1)
         self.assertEqual(len(SandboxGateway.outbox), 1)
 
-    def test_a_cancelled_or_draft_policy_gets_nothing(self):
+    def test_a_cancelled_or_draft_policy_gets_nothing_and_says_why(self):
         cancelled = self.make_policy(7, state="cancelled")
         draft = self.make_policy(7, state="draft")
         self.make_rule("7")
         self.run_crons()
-        self.assertFalse(self.messages_of(cancelled | draft))
+        self.assertRecordValues(
+            self.messages_of(cancelled | draft).sorted("res_id"),
+            [
+                {"res_id": cancelled.id, "state": "skipped", "reason": "policy cancelled"},
+                {"res_id": draft.id, "state": "skipped", "reason": "policy draft"},
+            ],
+        )
         self.assertFalse(SandboxGateway.outbox)
 
     def test_cancelling_a_policy_cancels_its_queued_reminder(self):
@@ -162,7 +168,7 @@ class TestNeverLostNeverTwice(NotifyCase):
         policy = self.make_policy(7)
         self.make_rule("7")
         self.run_crons()
-        self.assertEqual(self.messages_of(policy).reason, "number is on the SMS blacklist")
+        self.assertEqual(self.messages_of(policy).reason, "SMS blacklisted (opted out)")
         self.assertFalse(SandboxGateway.outbox)
 
     def test_a_crash_after_the_gateway_call_does_not_send_twice(self):
@@ -248,11 +254,9 @@ class TestOtherPolicyEvents(NotifyCase):
     def test_draft_policies_are_reminded_only_when_the_rule_says_so(self):
         draft = self.make_policy(7, state="draft")
         self.make_rule("7")
-        self.Rule._cron_plan()
-        self.assertFalse(self.messages_of(draft))
+        self.assertEqual(self.messages_of(draft).state, "skipped")
         self.make_rule("7", policy_scope="valid_draft", name="Drafts too")
-        self.Rule._cron_plan()
-        self.assertEqual(len(self.messages_of(draft)), 1)
+        self.assertEqual(sorted(self.messages_of(draft).mapped("state")), ["queued", "skipped"])
 
     def test_a_weekdays_only_rule_holds_saturday_messages_until_monday(self):
         saturday = self.TODAY - timedelta(days=self.TODAY.weekday()) + timedelta(days=5)

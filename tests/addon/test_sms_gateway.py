@@ -157,7 +157,9 @@ class TestDispatcherLength(NotifyCase):
 
     def test_a_rule_without_template_fails_and_stays_failed(self):
         policy = self.make_policy(7)
-        self.make_rule("7", sms_template_id=False)
+        self.make_rule("7")
+        # A rule cannot be saved without one; deleting the template leaves it bare.
+        self.template.unlink()
         self.run_crons()
         message = self.messages_of(policy)
         self.assertRecordValues(
