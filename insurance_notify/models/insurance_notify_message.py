@@ -1,6 +1,6 @@
 import logging
 import threading
-from collections import defaultdict, namedtuple
+from collections import namedtuple
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -19,6 +19,7 @@ _logger = logging.getLogger(__name__)
 Recipient = namedtuple("Recipient", "channel number email timezone reason")
 
 SENDING_TIMEOUT = timedelta(minutes=15)
+DEFAULT_WINDOW = (8.0, 20.0, None)
 MAX_ATTEMPTS = 5
 
 
@@ -38,6 +39,12 @@ class InsuranceNotifyMessage(models.Model):
     )
     rule_id = fields.Many2one(
         "insurance.notify.rule", index=True, readonly=True, ondelete="restrict"
+    )
+    sms_template_id = fields.Many2one(
+        "sms.template", readonly=True, help="For messages no rule planned; else the rule's."
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template", readonly=True, help="For messages no rule planned; else the rule's."
     )
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     res_model = fields.Char(string="Document Model", required=True, readonly=True)
@@ -400,43 +407,67 @@ class InsuranceNotifyMessage(models.Model):
         """Reschedule the messages whose window is closed now; return the others."""
         held = self.browse()
         for message in self:
-            window = message.rule_id._window()
+            window = message._window()
             if not schedule.in_window(now, message.timezone, *window):
                 message.scheduled_at = schedule.next_window_start(now, message.timezone, *window)
                 held |= message
         return self - held
 
+    def _templates(self):
+        """(SMS template, e-mail template): the rule's, or the message's own for
+        messages no rule planned (task reminders, bulk sends)."""
+        self.ensure_one()
+        if self.rule_id:
+            return self.rule_id.sms_template_id, self.rule_id.mail_template_id
+        return self.sms_template_id, self.mail_template_id
+
+    def _window(self):
+        """(start hour, end hour, weekdays) this message may leave in."""
+        self.ensure_one()
+        return self.rule_id._window() if self.rule_id else DEFAULT_WINDOW
+
+    def _sms_options(self):
+        """(transliterate, max parts or 0) for this message's SMS."""
+        self.ensure_one()
+        if self.rule_id:
+            return self.rule_id._sms_options()
+        template = self.sms_template_id
+        return template.sms_transliterate, template.sms_max_parts
+
     def _render(self):
         """Render the bodies; return the messages that can be sent, fail the others.
 
         E-mails are rendered by their mail.template when sent; their subject is
-        kept as the body here, for the history.
+        kept as the body here, for the history. A message with no template keeps
+        the body it was given (a broadcast's free text).
         """
         emails = self.filtered(lambda message: message.channel == "email")
-        for rule, messages in emails.grouped("rule_id").items():
-            template = rule.mail_template_id
+        for template, messages in emails.grouped(lambda m: m._templates()[1]).items():
             if not template:
-                messages.write(
-                    {"state": "failed", "reason": self.env._("the rule has no e-mail template")}
-                )
+                if messages.filtered(lambda message: not message.body):
+                    messages.write(
+                        {"state": "failed", "reason": self.env._("the rule has no e-mail template")}
+                    )
                 continue
             subjects = template._render_field("subject", messages.mapped("res_id"))
             for message in messages:
                 message.body = subjects[message.res_id]
         renderable = emails.filtered(lambda message: message.state != "failed")
-        by_rule = defaultdict(lambda: self.browse())
-        for message in self - emails:
-            by_rule[message.rule_id] |= message
-        for rule, messages in by_rule.items():
-            template = rule.sms_template_id
-            if not template:
+        sms_messages = self - emails
+        for template, messages in sms_messages.grouped(lambda m: m._templates()[0]).items():
+            if template:
+                bodies = template._render_field(
+                    "body", messages.mapped("res_id"), compute_lang=True
+                )
+            elif all(messages.mapped("body")):
+                bodies = {message.res_id: message.body for message in messages}
+            else:
                 messages.write(
                     {"state": "failed", "reason": self.env._("the rule has no SMS template")}
                 )
                 continue
-            bodies = template._render_field("body", messages.mapped("res_id"), compute_lang=True)
-            transliterate, max_parts = rule._sms_options()
             for message in messages:
+                transliterate, max_parts = message._sms_options()
                 analysis = sms.analyze(bodies[message.res_id], transliterate=transliterate)
                 vals = {
                     "body": analysis.text,
@@ -486,7 +517,7 @@ class InsuranceNotifyMessage(models.Model):
     def _send_emails(self, now):
         """Through the rule's mail.template and Odoo's outgoing mail servers."""
         for message in self:
-            template = message.rule_id.mail_template_id
+            template = message._templates()[1]
             mail = (
                 self.env["mail.mail"]
                 .sudo()

@@ -312,3 +312,44 @@ class TestSendNow(NotifyCase):
         policy = self.make_policy(-2)
         with self.assertRaisesRegex(UserError, "No reminder applies"):
             self.Message._send_now(policy, "policy_expiry")
+
+
+class TestMessagesWithoutRule(NotifyCase):
+    """Task reminders and bulk sends queue messages no rule planned."""
+
+    def queue(self, **values):
+        policy = self.make_policy(30)
+        return self.Message.create(
+            {
+                "key": f"manual-{policy.id}",
+                "company_id": policy.company_id.id,
+                "res_model": "insurance.policy",
+                "res_id": policy.id,
+                "policy_id": policy.id,
+                "partner_id": self.client.id,
+                "channel": "sms",
+                "number": "+48600123456",
+                "timezone": "Europe/Warsaw",
+                "scheduled_at": self.now,
+                "gateway_id": self.env.ref("insurance_notify.gateway_sandbox").id,
+                **values,
+            }
+        )
+
+    def test_its_own_template_is_rendered(self):
+        message = self.queue(sms_template_id=self.template.id)
+        self.Message._cron_dispatch()
+        self.assertEqual(message.state, "sent")
+        self.assertTrue(message.body.startswith(f"Policy {message.policy_id.name}"))
+
+    def test_a_free_text_is_sent_as_written(self):
+        message = self.queue(body="Our office moves to ul. Długa 5 on Monday.")
+        self.Message._cron_dispatch()
+        self.assertEqual(SandboxGateway.outbox[0].body, message.body)
+        self.assertEqual(message.sms_encoding, "UCS-2")
+
+    def test_it_keeps_the_default_window(self):
+        self.set_now(warsaw(self.TODAY, 21))
+        message = self.queue(body="Late news")
+        self.Message._cron_dispatch()
+        self.assertEqual(message.scheduled_at, warsaw(self.TODAY + timedelta(days=1), 8))
