@@ -147,6 +147,7 @@ class InsuranceNotifyBatch(models.Model):
         string="Client Consent",
         compute="_compute_consent_mode",
         store=True,
+        precompute=True,
         readonly=False,
         required=True,
         help="Broadcasts and messages to all clients are marketing: they need marketing "
@@ -163,6 +164,7 @@ class InsuranceNotifyBatch(models.Model):
         string="Add Opt-out Line",
         compute="_compute_opt_out_line",
         store=True,
+        precompute=True,
         readonly=False,
         help="End each SMS with the gateway's opt-out text (e.g. 'STOP to 4xxxx').",
     )
