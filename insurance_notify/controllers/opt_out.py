@@ -91,20 +91,20 @@ class InsuranceNotifyOptOut(http.Controller):
             _logger.warning("Unsubscribe link with a bad token refused")
             raise NotFound()
         partner, email = found
-        _ = request.env._
+        env = request.env
         if request.httprequest.method == "GET":
             # Mail scanners open links: only the button (a POST) unsubscribes.
             form = Markup(
                 '<form method="post"><button type="submit" style="font-size: 1.1em;">'
                 "%s</button></form>"
-            ) % _("Unsubscribe")
+            ) % env._("Unsubscribe")
             return self._page(
-                _("Unsubscribe"),
-                _("Stop e-mails from us to %(email)s?", email=email),
+                env._("Unsubscribe"),
+                env._("Stop e-mails from us to %(email)s?", email=email),
                 form,
             )
         partner._insurance_unsubscribe(email)
         return self._page(
-            _("You are unsubscribed"),
-            _("We will send no more e-mails to %(email)s.", email=email),
+            env._("You are unsubscribed"),
+            env._("We will send no more e-mails to %(email)s.", email=email),
         )

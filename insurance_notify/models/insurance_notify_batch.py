@@ -186,7 +186,7 @@ class InsuranceNotifyBatch(models.Model):
         required=True,
         help="Used for clients whose card and company have no timezone.",
     )
-    stopped_by_id = fields.Many2one("res.users", string="Stopped By", readonly=True, copy=False)
+    stopped_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     notify_message_ids = fields.One2many(
         "insurance.notify.message", "batch_id", string="Notifications", readonly=True
     )
