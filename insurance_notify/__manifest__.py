@@ -17,6 +17,7 @@
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
         "views/insurance_notify_message_views.xml",
+        "views/insurance_notify_batch_views.xml",
         "views/insurance_policy_installment_views.xml",
         "views/insurance_policy_views.xml",
         "views/insurance_consent_log_views.xml",

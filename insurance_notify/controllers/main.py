@@ -10,13 +10,18 @@ from odoo.http import request
 _logger = logging.getLogger(__name__)
 
 
+def gateway_or_404(provider, secret, what="delivery report"):
+    """The gateway a webhook's secret names; an unknown secret is a 404."""
+    gateway = request.env["insurance.notify.gateway"].sudo()._find_by_secret(provider, secret)
+    if not gateway:
+        _logger.warning("%s %s with an unknown secret refused", provider, what)
+        raise NotFound()
+    return gateway
+
+
 class InsuranceNotifyDeliveryReports(http.Controller):
     def _gateway(self, provider, secret):
-        gateway = request.env["insurance.notify.gateway"].sudo()._find_by_secret(provider, secret)
-        if not gateway:
-            _logger.warning("%s delivery report with an unknown secret refused", provider)
-            raise NotFound()
-        return gateway
+        return gateway_or_404(provider, secret)
 
     def _apply(self, gateway, params):
         reports = gateway._make_adapter().parse_delivery_report(params)

@@ -7,6 +7,7 @@ from . import insurance_policy_installment
 from . import insurance_notify_gateway
 from . import insurance_notify_rule
 from . import insurance_notify_message
+from . import insurance_notify_batch
 from . import sms_template
 from . import sms_sms
 from . import sms_tracker

@@ -6,6 +6,7 @@ from werkzeug.urls import url_join
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from notify_engine import optout
 from notify_engine.gateways import make_gateway
 
 _logger = logging.getLogger(__name__)
@@ -19,6 +20,11 @@ DEFAULT_API_URLS = {
 DLR_ROUTES = {
     "smsapi": "/insurance_notify/dlr/smsapi/",
     "twilio": "/insurance_notify/dlr/twilio/",
+}
+# Inbound-message (reply) routes, completed by the same secret.
+INBOUND_ROUTES = {
+    "smsapi": "/insurance_notify/inbound/smsapi/",
+    "twilio": "/insurance_notify/inbound/twilio/",
 }
 
 
@@ -76,6 +82,18 @@ class InsuranceNotifyGateway(models.Model):
         groups="base.group_system",
         help="Where the provider sends delivery reports; set automatically with each message.",
     )
+    inbound_url = fields.Char(
+        string="Inbound Messages URL",
+        compute="_compute_delivery_report_url",
+        groups="base.group_system",
+        help="Where the provider forwards clients' replies: a reply STOP opts the number out.",
+    )
+    opt_out_text = fields.Char(
+        string="Opt-out Line",
+        translate=True,
+        help="Appended to marketing SMS when the send asks for it, e.g. "
+        "'STOP to 4xxxx' (the number replies reach).",
+    )
     currency_id = fields.Many2one(
         "res.currency",
         required=True,
@@ -89,6 +107,7 @@ class InsuranceNotifyGateway(models.Model):
     def _compute_delivery_report_url(self):
         for gateway in self:
             gateway.delivery_report_url = gateway._delivery_report_url()
+            gateway.inbound_url = gateway._delivery_report_url(INBOUND_ROUTES)
 
     @api.model
     def _default_for_company(self, company):
@@ -133,10 +152,11 @@ class InsuranceNotifyGateway(models.Model):
             }
         return {}
 
-    def _delivery_report_url(self):
-        """The public address of this gateway's delivery reports, or False."""
+    def _delivery_report_url(self, routes=DLR_ROUTES):
+        """The public address of this gateway's delivery reports (or of another
+        of its webhooks, from ``routes``), or False."""
         self.ensure_one()
-        route = DLR_ROUTES.get(self.provider)
+        route = routes.get(self.provider)
         secret = self.sudo().webhook_secret
         if not route or not secret or not self.id:
             return False
@@ -191,3 +211,22 @@ class InsuranceNotifyGateway(models.Model):
         others = self.env["insurance.notify.message"]._apply_delivery_reports(self, reports)
         stock = self.env["sms.sms"]._apply_delivery_reports(others) if others else 0
         return len(reports) - len(others) + stock
+
+    def _apply_inbound(self, inbound):
+        """Act on clients' replies: an opt-out (STOP) withdraws SMS; return how many."""
+        self.ensure_one()
+        opted_out = 0
+        for message in inbound:
+            if not optout.is_opt_out(message.text):
+                _logger.info("%s inbound message from a client ignored", self.provider)
+                continue
+            self.env["res.partner"]._insurance_opt_out_number(
+                message.number,
+                self.env._(
+                    "Replied %(word)s to %(gateway)s",
+                    word=optout.first_word(message.text),
+                    gateway=self.name,
+                ),
+            )
+            opted_out += 1
+        return opted_out

@@ -7,12 +7,10 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html, split_every
 
 from notify_engine import consent, phone, schedule, sms
 from notify_engine.gateways import OutgoingSms
-
-from .notify_event_sources import SOURCES
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +19,8 @@ Recipient = namedtuple("Recipient", "channel number email timezone reason")
 SENDING_TIMEOUT = timedelta(minutes=15)
 DEFAULT_WINDOW = (8.0, 20.0, None)
 MAX_ATTEMPTS = 5
+# A cron sending a bulk run looks for its STOP button every this many messages.
+STOP_CHECK_EVERY = 10
 
 
 class InsuranceNotifyMessage(models.Model):
@@ -45,6 +45,13 @@ class InsuranceNotifyMessage(models.Model):
     )
     mail_template_id = fields.Many2one(
         "mail.template", readonly=True, help="For messages no rule planned; else the rule's."
+    )
+    batch_id = fields.Many2one(
+        "insurance.notify.batch",
+        string="Bulk Send",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="restrict",
     )
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     res_model = fields.Char(string="Document Model", required=True, readonly=True)
@@ -186,7 +193,10 @@ class InsuranceNotifyMessage(models.Model):
     @api.model
     def _recipients(self, partners, rule):
         """partner id -> Recipient: the channel this rule reaches them on, the
-        address, their timezone, and the reason not to send (or None)."""
+        address, their timezone, and the reason not to send (or None).
+
+        ``rule`` is an automatic rule or a bulk send: anything with
+        ``company_id``, ``channel``, ``timezone`` and ``_consent_requirements()``."""
         company_tz = rule.company_id.partner_id.tz
         numbers = [number for number in partners.mapped("phone_sanitized") if number]
         emails = [email for email in partners.mapped("email_normalized") if email]
@@ -252,9 +262,10 @@ class InsuranceNotifyMessage(models.Model):
 
     @api.model
     def _consent_decision(self, partner, rule, channel, blacklisted, today):
-        specific_field = SOURCES[rule.event_type].specific_consent
+        """``rule``: an automatic rule or a bulk send (both say what consent they need)."""
+        mode, specific_field = rule._consent_requirements()
         return consent.decide(
-            rule.consent_mode,
+            mode,
             channel_allowed=partner.consent_sms if channel == "sms" else partner.consent_email,
             blacklisted=blacklisted,
             marketing=partner.consent_marketing,
@@ -283,16 +294,15 @@ class InsuranceNotifyMessage(models.Model):
         today = self._today()
         refused = self.browse()
         for message in self:
-            if not message.rule_id:
+            sender = message.rule_id or message.batch_id
+            if not sender:
                 continue
             partner = message.partner_id
             if message.channel == "sms":
                 blacklisted = bool(partner.phone_sanitized_blacklisted)
             else:
                 blacklisted = bool(partner.is_blacklisted)
-            decision = self._consent_decision(
-                partner, message.rule_id, message.channel, blacklisted, today
-            )
+            decision = self._consent_decision(partner, sender, message.channel, blacklisted, today)
             if not decision.allowed:
                 message.write(
                     {
@@ -374,7 +384,25 @@ class InsuranceNotifyMessage(models.Model):
         ready.write({"state": "sending", "sending_since": now})
         if commit:
             self._commit()
-        ready._send()
+            # A bulk run's STOP button is pressed in another transaction: look
+            # for it between small groups of messages, each committed when sent.
+            for chunk in split_every(STOP_CHECK_EVERY, ready.ids, self.browse):
+                chunk._cancel_stopped()._send()
+                self._commit()
+        else:
+            ready._cancel_stopped()._send()
+        self.batch_id._check_finished()
+
+    def _cancel_stopped(self):
+        """Cancel the messages of stopped bulk sends (re-read now); return the others."""
+        batches = self.batch_id
+        if not batches:
+            return self
+        batches.invalidate_recordset(["state", "stopped_by_id"])
+        stopped = self.filtered(lambda message: message.batch_id.state == "stopped")
+        for batch, messages in stopped.grouped("batch_id").items():
+            messages.write({"state": "cancelled", "reason": batch._stopped_reason()})
+        return self - stopped
 
     @api.model
     def _lock_due_batch(self, now, limit):
@@ -459,6 +487,10 @@ class InsuranceNotifyMessage(models.Model):
                 bodies = template._render_field(
                     "body", messages.mapped("res_id"), compute_lang=True
                 )
+                bodies = {
+                    message.res_id: bodies[message.res_id] + message._opt_out_suffix()
+                    for message in messages
+                }
             elif all(messages.mapped("body")):
                 bodies = {message.res_id: message.body for message in messages}
             else:
@@ -506,7 +538,7 @@ class InsuranceNotifyMessage(models.Model):
                     key=message.key,
                     number=phone.for_gateway(message.number, gateway.provider),
                     body=message.body,
-                    sender=gateway.sender or None,
+                    sender=message.batch_id.sms_sender or gateway.sender or None,
                 )
                 for message in messages
             ]
@@ -518,20 +550,23 @@ class InsuranceNotifyMessage(models.Model):
         """Through the rule's mail.template and Odoo's outgoing mail servers."""
         for message in self:
             template = message._templates()[1]
-            mail = (
-                self.env["mail.mail"]
-                .sudo()
-                .browse(
-                    template.send_mail(
-                        message.res_id,
-                        email_values={
-                            "email_to": message.email,
-                            "recipient_ids": [],
-                            "email_cc": "",
-                        },
+            if template:
+                mail = (
+                    self.env["mail.mail"]
+                    .sudo()
+                    .browse(
+                        template.send_mail(
+                            message.res_id,
+                            email_values={
+                                "email_to": message.email,
+                                "recipient_ids": [],
+                                "email_cc": "",
+                            },
+                        )
                     )
                 )
-            )
+            else:
+                mail = self.env["mail.mail"].sudo().create(message._free_mail_values())
             mail.send(raise_exception=False)
             failed = mail.exists() and mail.state == "exception"
             message.write(
@@ -542,6 +577,29 @@ class InsuranceNotifyMessage(models.Model):
                     "attempts": message.attempts + 1,
                 }
             )
+
+    def _free_mail_values(self):
+        """A broadcast e-mail: the bulk send's subject, the free text, and an
+        unsubscribe link (also in the List-Unsubscribe header)."""
+        self.ensure_one()
+        batch = self.batch_id
+        unsubscribe_url = self.partner_id._insurance_unsubscribe_url(self.email)
+        body = plaintext2html(self.body) + Markup(
+            '<p style="font-size: 12px; color: #888888;"><a href="%s">%s</a></p>'
+        ) % (unsubscribe_url, self.env._("Unsubscribe from these e-mails"))
+        return {
+            "subject": batch.subject or batch.name,
+            "body_html": body,
+            "email_to": self.email,
+            "email_from": batch.email_from or self.company_id.email_formatted or False,
+            "auto_delete": False,
+            "headers": repr({"List-Unsubscribe": f"<{unsubscribe_url}>"}),
+        }
+
+    def _opt_out_suffix(self):
+        """The opt-out line a marketing SMS of a bulk send ends with, or ""."""
+        self.ensure_one()
+        return self.batch_id._opt_out_suffix() if self.batch_id else ""
 
     def _log_on_documents(self):
         """One chatter line per message sent, on the policy (or the document)."""
@@ -560,7 +618,7 @@ class InsuranceNotifyMessage(models.Model):
             "%(channel)s reminder sent to %(recipient)s (%(rule)s)",
             channel=dict(self._fields["channel"].selection)[self.channel],
             recipient=self.number or self.email or self.partner_id.display_name,
-            rule=self.rule_id.name or self.key,
+            rule=self.rule_id.name or self.batch_id.name or self.key,
         )
 
     def _write_result(self, result, now, retry=True):

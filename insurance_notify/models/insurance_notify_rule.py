@@ -9,7 +9,7 @@ from odoo.addons.base.models.res_partner import _tz_get
 
 from notify_engine import schedule
 
-from .notify_event_sources import SOURCES
+from .notify_event_sources import SOURCES, event_filters
 
 # One event a rule is due to remind of, as the planner's query yields it.
 Occurrence = namedtuple(
@@ -324,17 +324,14 @@ class InsuranceNotifyRule(models.Model):
 
     def _event_filters(self):
         """The rule's filters on the columns every event source yields."""
-        filters = [SQL("(e.company_id = %s OR e.company_id IS NULL)", self.company_id.id)]
-        if self.sales_channel:
-            filters.append(SQL("e.sales_channel = %s", self.sales_channel))
-        for column, records in (
-            ("insurer_id", self.insurer_ids),
-            ("product_id", self.product_ids),
-            ("user_id", self.user_ids),
-        ):
-            if records:
-                filters.append(SQL("%s = ANY(%s)", SQL.identifier("e", column), records.ids))
-        return SQL(" AND ").join(filters)
+        return event_filters(
+            self.company_id, self.insurer_ids, self.product_ids, self.user_ids, self.sales_channel
+        )
+
+    def _consent_requirements(self):
+        """(consent mode, res.partner field of the specific consent or None)."""
+        self.ensure_one()
+        return self.consent_mode, SOURCES[self.event_type].specific_consent
 
     def _find_occurrences(self, first_day, today):
         """Rows (res_id, partner_id, policy_id, offset, event_date) whose day

@@ -11,6 +11,8 @@ installment), as a code the planner turns into a reason.
 
 from dataclasses import dataclass
 
+from odoo.tools import SQL
+
 
 @dataclass(frozen=True)
 class EventSource:
@@ -98,3 +100,20 @@ SOURCES = {
         """,
     ),
 }
+
+
+def event_filters(company, insurers=(), products=(), users=(), sales_channel=None):
+    """SQL on the columns every event source yields (alias ``e``): the
+    company, and the insurers, products and brokers when any are given.
+    Shared by automatic rules and bulk sends."""
+    filters = [SQL("(e.company_id = %s OR e.company_id IS NULL)", company.id)]
+    if sales_channel:
+        filters.append(SQL("e.sales_channel = %s", sales_channel))
+    for column, records in (
+        ("insurer_id", insurers),
+        ("product_id", products),
+        ("user_id", users),
+    ):
+        if records:
+            filters.append(SQL("%s = ANY(%s)", SQL.identifier("e", column), records.ids))
+    return SQL(" AND ").join(filters)

@@ -3,12 +3,14 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, email_normalize
+from odoo.tools.misc import hash_sign, verify_hash_signed
 
 from notify_engine import phone
 
 PARAM_CONSENT_PHONE = "insurance_notify.default_consent_phone"
 PARAM_CONSENT_EMAIL = "insurance_notify.default_consent_email"
 PARAM_PREVENT_DUPLICATES = "insurance_notify.prevent_duplicate_clients"
+UNSUBSCRIBE_SCOPE = "insurance_notify-unsubscribe"
 
 BOOLEAN_CONSENTS = (
     "consent_marketing",
@@ -291,6 +293,58 @@ class ResPartner(models.Model):
         if field not in BOOLEAN_CONSENTS:
             raise ValueError(f"unknown consent channel: {channel!r}")
         self.with_context(consent_source=source).write({field: False})
+
+    # ------------------------------------------------------------------
+    # Opt-out: inbound STOP and e-mail unsubscribe links
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _insurance_opt_out_number(self, number, note):
+        """A reply STOP from ``number``: blacklist it, withdraw the SMS consent of
+        the clients with it (the trail says "Inbound STOP"). Unknown numbers are
+        blacklisted too. Returns the clients concerned."""
+        try:
+            e164 = phone.normalize(number, None)
+        except phone.InvalidPhone:
+            e164 = ""
+        if not e164:
+            return self.browse()
+        self.env["phone.blacklist"].sudo()._add([e164], message=note)
+        partners = (
+            self.sudo().with_context(active_test=False).search([("phone_sanitized", "=", e164)])
+        )
+        partners.filtered("consent_sms").withdraw_consent("sms", source="stop")
+        return partners
+
+    def _insurance_unsubscribe_url(self, email=None):
+        """The signed link of an e-mail that unsubscribes ``email`` (the client's)."""
+        self.ensure_one()
+        token = hash_sign(
+            self.env(su=True), UNSUBSCRIBE_SCOPE, [self.id, email or self.email_normalized]
+        )
+        base_url = self.get_base_url()
+        return f"{base_url}/insurance_notify/unsubscribe/{self.id}/{token}"
+
+    @api.model
+    def _insurance_unsubscribe_check(self, partner_id, token):
+        """The (client, address) a token unsubscribes, or None when it is not ours."""
+        try:
+            values = verify_hash_signed(self.env(su=True), UNSUBSCRIBE_SCOPE, token)
+        except (ValueError, TypeError, IndexError):
+            return None
+        if not isinstance(values, list) or len(values) != 2 or values[0] != partner_id:
+            return None
+        partner = self.sudo().browse(partner_id).exists()
+        return (partner, values[1]) if partner and values[1] else None
+
+    def _insurance_unsubscribe(self, email):
+        """Blacklist ``email``, withdraw this client's e-mail consent (trail: portal)."""
+        self.ensure_one()
+        self.env["mail.blacklist"].sudo()._add(
+            email, message=self.env._("Unsubscribed with the link of an e-mail")
+        )
+        if self.consent_email and self.email_normalized == email_normalize(email):
+            self.sudo().withdraw_consent("email", source="portal")
 
     # ------------------------------------------------------------------
     # Smart buttons

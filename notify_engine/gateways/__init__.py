@@ -3,6 +3,7 @@
 from notify_engine.gateways.base import (
     DeliveryReport,
     Gateway,
+    InboundSms,
     OutgoingSms,
     SendResult,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "PROVIDERS",
     "DeliveryReport",
     "Gateway",
+    "InboundSms",
     "OutgoingSms",
     "SandboxGateway",
     "SendResult",

@@ -71,6 +71,15 @@ class DeliveryReport:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class InboundSms:
+    """A message a client sent to us (a reply)."""
+
+    number: str  # as the provider gives it; normalize before use
+    text: str
+    provider_ref: str | None = None
+
+
 class Gateway(ABC):
     """A provider account. Subclasses take their settings as keyword arguments."""
 
@@ -83,6 +92,10 @@ class Gateway(ABC):
     def parse_delivery_report(self, params: Mapping[str, str]) -> list[DeliveryReport]:
         """Turn a provider callback's parameters into delivery reports."""
         raise NotImplementedError(f"{self.provider} has no delivery reports")
+
+    def parse_inbound(self, params: Mapping[str, str]) -> list[InboundSms]:
+        """Turn a provider's inbound-message callback into messages."""
+        raise NotImplementedError(f"{self.provider} has no inbound messages")
 
     def test_connection(self) -> tuple[bool, str]:
         """Check credentials without sending anything billable."""

@@ -34,6 +34,7 @@ from notify_engine.gateways.base import (
     SENT,
     TOO_LONG,
     DeliveryReport,
+    InboundSms,
     SendResult,
 )
 from notify_engine.gateways.http import HttpGateway
@@ -297,6 +298,23 @@ class SmsapiGateway(HttpGateway):
                 )
             )
         return reports
+
+    def parse_inbound(self, params):
+        """SMSAPI's two-way callback: ``sms_from`` (digits with the country
+        code, no +), ``sms_to``, ``sms_text``, ``sms_date``, ``MsgId``."""
+        number = (params.get("sms_from") or "").strip()
+        if not number:
+            _logger.warning("SMSAPI inbound message without sender skipped")
+            return []
+        if number.isdigit():
+            number = "+" + number
+        return [
+            InboundSms(
+                number=number,
+                text=params.get("sms_text") or "",
+                provider_ref=_str_or_none(params.get("MsgId")),
+            )
+        ]
 
 
 def _split(value):

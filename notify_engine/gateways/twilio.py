@@ -34,6 +34,7 @@ from notify_engine.gateways.base import (
     SENDER,
     SENT,
     DeliveryReport,
+    InboundSms,
     SendResult,
 )
 from notify_engine.gateways.http import HttpGateway
@@ -241,6 +242,20 @@ class TwilioGateway(HttpGateway):
             error_code = params.get("ErrorCode")
             reason = f"{status} (error {error_code})" if error_code else status
         return [DeliveryReport(provider_ref=ref, key=None, state=state, reason=reason)]
+
+    def parse_inbound(self, params):
+        """Twilio's incoming-message webhook: ``From`` (E.164), ``Body``, ``MessageSid``."""
+        number = (params.get("From") or "").strip()
+        if not number:
+            _logger.warning("Twilio inbound message without sender skipped")
+            return []
+        return [
+            InboundSms(
+                number=number,
+                text=params.get("Body") or "",
+                provider_ref=params.get("MessageSid") or params.get("SmsSid") or None,
+            )
+        ]
 
     def validate_signature(self, url, params, signature):
         """Check an ``X-Twilio-Signature`` header for a form-encoded callback.

@@ -1,0 +1,604 @@
+"""Bulk sends and broadcasts: messages started by hand, sent by the dispatcher.
+
+A bulk send picks records the way an automatic rule does (installments due,
+policies ending, technical inspections) or all clients, filtered by broker,
+insurer, product and a date range; a broadcast sends a free text to chosen
+clients. Either way its messages go into the one queue, with the same
+recipients, consent, sending windows and unique keys as every other message,
+and the dispatcher cron sends them in the background. STOP cancels what has
+not left yet.
+
+Never twice: a bulk send's key is ``batch-<id>-<model>-<record>-<channel>``, so
+one run sends one message per record. A service reminder about a record that
+another message (an automatic rule's or another run's) already reached in the
+last 24 hours is skipped as "already reminded", not sent again.
+"""
+
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+from notify_engine import schedule, sms
+
+from .insurance_notify_message import DEFAULT_WINDOW
+from .notify_event_sources import SOURCES, event_filters
+
+# What a bulk send can be about; service reminders rest on the contract.
+TARGETS = [
+    ("installment_due", "Installments due"),
+    ("policy_expiry", "Policies ending"),
+    ("inspection_expiry", "Technical inspections"),
+    ("all_clients", "All clients"),
+]
+SERVICE_TARGETS = ("installment_due", "policy_expiry", "inspection_expiry")
+
+# Clients with a valid policy, in the columns of the event sources, so that the
+# same filters apply; one row per client.
+ALL_CLIENTS = """
+    SELECT DISTINCT ON (p.partner_id) p.partner_id AS res_id, p.partner_id,
+           NULL::int AS policy_id, NULL::date AS event_date, p.company_id, p.insurer_id,
+           p.product_id, p.user_id, p.sales_channel, p.state AS policy_state, NULL AS skip
+      FROM insurance_policy p
+      JOIN res_partner r ON r.id = p.partner_id
+     WHERE r.active AND NOT COALESCE(r.is_insurer, FALSE) AND p.state = 'valid'
+"""
+
+ALREADY_REMINDED_WITHIN = timedelta(hours=24)
+COUNT_STATES = {
+    "queued": "queued",
+    "sending": "queued",
+    "sent": "sent",
+    "delivered": "sent",
+    "failed": "failed",
+    "skipped": "skipped",
+    "cancelled": "cancelled",
+}
+
+
+class InsuranceNotifyBatch(models.Model):
+    _name = "insurance.notify.batch"
+    _description = "Bulk Send"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(required=True, default=lambda self: self._default_name())
+    kind = fields.Selection(
+        [("bulk", "Bulk send"), ("broadcast", "Broadcast")],
+        required=True,
+        default="bulk",
+        readonly=True,
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("running", "Running"),
+            ("stopped", "Stopped"),
+            ("done", "Done"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+        copy=False,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    target = fields.Selection(
+        TARGETS,
+        string="About",
+        default="policy_expiry",
+        help="Bulk sends: the records to remind of. Broadcasts go to the chosen clients.",
+    )
+    channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], required=True, default="sms")
+    res_model = fields.Char(compute="_compute_res_model")
+    sms_template_id = fields.Many2one(
+        "sms.template",
+        string="SMS Template",
+        domain="[('model', '=', res_model)]",
+        help="Leave empty to send the text below to everyone.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="E-mail Template",
+        domain="[('model', '=', res_model)]",
+        help="Leave empty to send the subject and text below to everyone.",
+    )
+    subject = fields.Char(help="Subject of an e-mail written here (no template).")
+    body = fields.Text(string="Text", help="The message, when no template is chosen.")
+    date_from = fields.Date(string="From", help="First day of the due dates, end dates...")
+    date_to = fields.Date(string="To", help="Last day of the due dates, end dates...")
+    user_ids = fields.Many2many(
+        "res.users", "insurance_notify_batch_user_rel", "batch_id", "user_id", string="Brokers"
+    )
+    insurer_ids = fields.Many2many(
+        "res.partner",
+        "insurance_notify_batch_insurer_rel",
+        "batch_id",
+        "partner_id",
+        string="Insurers",
+        domain=[("is_insurer", "=", True)],
+    )
+    product_ids = fields.Many2many(
+        "insurance.product",
+        "insurance_notify_batch_product_rel",
+        "batch_id",
+        "product_id",
+        string="Products",
+    )
+    partner_ids = fields.Many2many(
+        "res.partner",
+        "insurance_notify_batch_partner_rel",
+        "batch_id",
+        "partner_id",
+        string="Clients",
+        domain=[("is_insurer", "=", False)],
+    )
+    consent_mode = fields.Selection(
+        [
+            ("none", "Not required"),
+            ("general", "General (marketing consent)"),
+            ("specific", "Specific (consent to this notification)"),
+        ],
+        string="Client Consent",
+        compute="_compute_consent_mode",
+        store=True,
+        precompute=True,
+        readonly=False,
+        required=True,
+        help="Broadcasts and messages to all clients are marketing: they need marketing "
+        "consent. Service reminders follow the automatic rule of the same kind.",
+    )
+    consent_override = fields.Boolean(
+        string="Override Consent",
+        copy=False,
+        help="Send service reminders to clients who have not given the consent chosen above. "
+        "Not possible for marketing; a blacklisted number or address (STOP) is never "
+        "overridden. Logged with the name of who used it.",
+    )
+    opt_out_line = fields.Boolean(
+        string="Add Opt-out Line",
+        compute="_compute_opt_out_line",
+        store=True,
+        precompute=True,
+        readonly=False,
+        help="End each SMS with the gateway's opt-out text (e.g. 'STOP to 4xxxx').",
+    )
+    gateway_id = fields.Many2one(
+        "insurance.notify.gateway",
+        string="SMS Gateway",
+        domain="[('company_id', '=', company_id)]",
+        help="Leave empty to use the company's default gateway.",
+    )
+    sms_sender = fields.Char(
+        string="SMS Sender", help="A sender name registered with the provider; else the gateway's."
+    )
+    email_from = fields.Char(
+        string="E-mail From", help="The From address of e-mails written here; else the company's."
+    )
+    timezone = fields.Selection(
+        _tz_get,
+        default="Europe/Warsaw",
+        required=True,
+        help="Used for clients whose card and company have no timezone.",
+    )
+    stopped_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    notify_message_ids = fields.One2many(
+        "insurance.notify.message", "batch_id", string="Notifications", readonly=True
+    )
+
+    total_count = fields.Integer(string="Total", compute="_compute_counts")
+    queued_count = fields.Integer(string="Waiting", compute="_compute_counts")
+    sent_count = fields.Integer(string="Sent", compute="_compute_counts")
+    failed_count = fields.Integer(string="Failed", compute="_compute_counts")
+    skipped_count = fields.Integer(string="Skipped", compute="_compute_counts")
+    cancelled_count = fields.Integer(string="Cancelled", compute="_compute_counts")
+    progress = fields.Float(compute="_compute_counts", help="Share of the messages done.")
+
+    recipient_count = fields.Integer(string="Recipients", compute="_compute_estimate")
+    preview = fields.Text(compute="_compute_estimate")
+    sms_parts = fields.Integer(string="SMS Parts", compute="_compute_estimate")
+    currency_id = fields.Many2one("res.currency", compute="_compute_estimate")
+    cost_estimate = fields.Monetary(
+        string="Estimated Cost",
+        compute="_compute_estimate",
+        help="Recipients times parts times the gateway's cost per part.",
+    )
+
+    @api.model
+    def _default_name(self):
+        if self.env.context.get("default_kind") == "broadcast":
+            return self.env._("New broadcast")
+        return self.env._("New bulk send")
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("kind", "target")
+    def _compute_res_model(self):
+        for batch in self:
+            if batch.kind == "broadcast" or batch.target == "all_clients":
+                batch.res_model = "res.partner"
+            else:
+                batch.res_model = SOURCES[batch.target or "policy_expiry"].model
+
+    def _is_marketing(self):
+        self.ensure_one()
+        return self.kind == "broadcast" or self.target not in SERVICE_TARGETS
+
+    @api.depends("kind", "target", "company_id")
+    def _compute_consent_mode(self):
+        for batch in self:
+            if batch._is_marketing():
+                batch.consent_mode = "general"
+                continue
+            rule = self.env["insurance.notify.rule"].search(
+                [("event_type", "=", batch.target), ("company_id", "=", batch.company_id.id)],
+                limit=1,
+            )
+            batch.consent_mode = rule.consent_mode or "none"
+
+    @api.depends("kind", "target")
+    def _compute_opt_out_line(self):
+        for batch in self:
+            batch.opt_out_line = batch._is_marketing()
+
+    def _compute_counts(self):
+        counts = {
+            (batch, state): count
+            for batch, state, count in self.env["insurance.notify.message"]._read_group(
+                [("batch_id", "in", self.ids)], ["batch_id", "state"], ["__count"]
+            )
+        }
+        for batch in self:
+            totals = dict.fromkeys(set(COUNT_STATES.values()), 0)
+            for state, column in COUNT_STATES.items():
+                totals[column] += counts.get((batch, state), 0)
+            total = sum(totals.values())
+            batch.total_count = total
+            batch.queued_count = totals["queued"]
+            batch.sent_count = totals["sent"]
+            batch.failed_count = totals["failed"]
+            batch.skipped_count = totals["skipped"]
+            batch.cancelled_count = totals["cancelled"]
+            batch.progress = 100.0 * (total - totals["queued"]) / total if total else 0.0
+
+    @api.depends(
+        "kind",
+        "target",
+        "channel",
+        "sms_template_id",
+        "mail_template_id",
+        "subject",
+        "body",
+        "date_from",
+        "date_to",
+        "user_ids",
+        "insurer_ids",
+        "product_ids",
+        "partner_ids",
+        "opt_out_line",
+        "gateway_id",
+        "company_id",
+    )
+    def _compute_estimate(self):
+        for batch in self:
+            targets = batch._select_targets()
+            gateway = batch._gateway()
+            batch.recipient_count = len(targets)
+            batch.currency_id = gateway.currency_id or batch.company_id.currency_id
+            batch.preview = batch._preview(targets[0][0] if targets else None)
+            if batch.channel == "sms" and batch.preview:
+                batch.sms_parts = sms.analyze(batch.preview).parts
+            else:
+                batch.sms_parts = 0
+            batch.cost_estimate = batch.sms_parts * len(targets) * gateway.cost_per_part
+
+    def _preview(self, res_id):
+        """The message the first recipient gets (templates rendered for them)."""
+        self.ensure_one()
+        if self.channel == "sms":
+            if self.sms_template_id:
+                if not res_id:
+                    return False
+                text = self.sms_template_id._render_field("body", [res_id], compute_lang=True)[
+                    res_id
+                ]
+            else:
+                text = self.body
+            return (text + self._opt_out_suffix()) if text else False
+        if self.mail_template_id:
+            if not res_id:
+                return False
+            return self.mail_template_id._render_field("subject", [res_id])[res_id]
+        if not (self.subject or self.body):
+            return False
+        return f"{self.subject or ''}\n\n{self.body or ''}".strip()
+
+    # ------------------------------------------------------------------
+    # The "rule" interface of insurance.notify.message._recipients()
+    # ------------------------------------------------------------------
+
+    def _consent_requirements(self):
+        """(consent mode, specific consent field): an override lifts the consent a
+        service reminder asks for (a blacklist still stops it)."""
+        self.ensure_one()
+        source = SOURCES.get(self.target) if not self._is_marketing() else None
+        mode = "none" if self.consent_override else self.consent_mode
+        return mode, source.specific_consent if source else None
+
+    def _gateway(self):
+        self.ensure_one()
+        return self.gateway_id or self.env["insurance.notify.gateway"]._default_for_company(
+            self.company_id
+        )
+
+    def _opt_out_suffix(self):
+        self.ensure_one()
+        if self.channel != "sms" or not self.opt_out_line:
+            return ""
+        text = self._gateway().opt_out_text
+        return f"\n{text}" if text else ""
+
+    def _stopped_reason(self):
+        self.ensure_one()
+        return self.env._("stopped by %(user)s", user=self.stopped_by_id.name or "")
+
+    # ------------------------------------------------------------------
+    # Checks
+    # ------------------------------------------------------------------
+
+    @api.constrains("consent_override", "consent_mode", "kind", "target")
+    def _check_consent(self):
+        for batch in self:
+            if batch._is_marketing() and batch.consent_mode != "general":
+                raise ValidationError(
+                    self.env._("Broadcasts and messages to all clients need marketing consent.")
+                )
+            if batch.consent_override and batch._is_marketing():
+                raise ValidationError(
+                    self.env._(
+                        "Marketing consent cannot be overridden: only service reminders "
+                        "(installments, policy ends, inspections) allow it."
+                    )
+                )
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for batch in self:
+            if batch.date_from and batch.date_to and batch.date_from > batch.date_to:
+                raise ValidationError(self.env._("The date range ends before it starts."))
+
+    @api.constrains("sms_template_id", "mail_template_id", "kind", "target")
+    def _check_template_model(self):
+        for batch in self:
+            for template in (batch.sms_template_id, batch.mail_template_id):
+                if template and template.model != batch.res_model:
+                    raise ValidationError(
+                        self.env._(
+                            "The template %(template)s is written for %(model)s records, "
+                            "but this send is about %(expected)s records.",
+                            template=template.name,
+                            model=template.model,
+                            expected=batch.res_model,
+                        )
+                    )
+
+    def _check_ready(self):
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(self.env._("This send has already been started."))
+        if self.channel == "sms" and not (self.sms_template_id or (self.body or "").strip()):
+            raise UserError(self.env._("Choose an SMS template or write the text."))
+        if self.channel == "email" and not (
+            self.mail_template_id or ((self.body or "").strip() and (self.subject or "").strip())
+        ):
+            raise UserError(self.env._("Choose an e-mail template or write a subject and text."))
+        if self.kind == "broadcast" and not self.partner_ids:
+            raise UserError(self.env._("Choose the clients to send to."))
+
+    # ------------------------------------------------------------------
+    # Selection
+    # ------------------------------------------------------------------
+
+    def _select_targets(self):
+        """[(res_id, partner_id, policy_id, event_date)] this send is about."""
+        self.ensure_one()
+        if self.kind == "broadcast":
+            partners = self.partner_ids.filtered(lambda partner: partner.active)
+            return [(partner.id, partner.id, None, None) for partner in partners]
+        if not self.target:
+            return []
+        conditions = [
+            event_filters(self.company_id, self.insurer_ids, self.product_ids, self.user_ids)
+        ]
+        if self.target == "all_clients":
+            events = SQL(ALL_CLIENTS)
+        else:
+            today = self.env["insurance.notify.message"]._today()
+            events = SQL(SOURCES[self.target].events.format(year=today.year))
+            # Only what is still to come and still concerns the client.
+            conditions += [
+                SQL("e.event_date >= %s", self.date_from or today),
+                SQL("e.skip IS NULL"),
+                SQL("COALESCE(e.policy_state, 'valid') = 'valid'"),
+            ]
+            if self.date_to:
+                conditions.append(SQL("e.event_date <= %s", self.date_to))
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                """
+                SELECT e.res_id, e.partner_id, e.policy_id, e.event_date
+                  FROM (%s) AS e
+                 WHERE e.partner_id IS NOT NULL AND %s
+                 ORDER BY e.event_date, e.res_id
+                """,
+                events,
+                SQL(" AND ").join(conditions),
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_start(self):
+        """Queue this send's messages; the dispatcher sends them in the background."""
+        for batch in self:
+            batch._check_ready()
+            messages = batch._create_messages()
+            batch.state = "running"
+            queued = messages.filtered(lambda message: message.state == "queued")
+            batch.message_post(
+                body=self.env._(
+                    "Started by %(user)s: %(queued)s messages queued, %(skipped)s skipped.",
+                    user=self.env.user.name,
+                    queued=len(queued),
+                    skipped=len(messages) - len(queued),
+                )
+            )
+            if batch.consent_override:
+                batch.message_post(
+                    body=self.env._(
+                        "Consent override used by %(user)s: the clients' consent to this "
+                        "notification was not required.",
+                        user=self.env.user.name,
+                    )
+                )
+            batch._check_finished()
+        self.env.ref("insurance_notify.ir_cron_dispatch_notifications").sudo()._trigger()
+        return True
+
+    def action_stop(self):
+        """Stop between messages: what has not left yet is cancelled."""
+        for batch in self.filtered(lambda batch: batch.state == "running"):
+            batch.write({"state": "stopped", "stopped_by_id": self.env.user.id})
+            queued = (
+                self.env["insurance.notify.message"]
+                .sudo()
+                .search([("batch_id", "=", batch.id), ("state", "=", "queued")])
+            )
+            queued.write({"state": "cancelled", "reason": batch._stopped_reason()})
+            batch.message_post(
+                body=self.env._(
+                    "Stopped by %(user)s: %(count)s messages cancelled.",
+                    user=self.env.user.name,
+                    count=len(queued),
+                )
+            )
+        return True
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_notify.action_insurance_notify_message"
+        )
+        action["domain"] = [("batch_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def _check_finished(self):
+        """A running send with nothing left to send is done."""
+        running = self.filtered(lambda batch: batch.state == "running")
+        if not running:
+            return
+        pending = {
+            batch
+            for [batch] in self.env["insurance.notify.message"]
+            .sudo()
+            ._read_group(
+                [("batch_id", "in", running.ids), ("state", "in", ("queued", "sending"))],
+                ["batch_id"],
+            )
+        }
+        for batch in running:
+            if batch not in pending:
+                batch.state = "done"
+
+    # ------------------------------------------------------------------
+    # Messages
+    # ------------------------------------------------------------------
+
+    def _make_key(self, res_id, channel):
+        return f"batch-{self.id}-{self.res_model}-{res_id}-{channel}"
+
+    def _create_messages(self):
+        """Create this send's messages set-based, with the recipients, consent and
+        window every message has; return them."""
+        self.ensure_one()
+        Message = self.env["insurance.notify.message"].sudo()
+        targets = self._select_targets()
+        if not targets:
+            raise UserError(self.env._("No client matches this send."))
+        partners = self.env["res.partner"].browse({target[1] for target in targets})
+        recipients = Message._recipients(partners, self)
+        reminded = self._already_reminded([target[0] for target in targets])
+        now = Message._now()
+        gateway = self._gateway()
+        free_text = not (self.sms_template_id if self.channel == "sms" else self.mail_template_id)
+        body = False
+        if free_text:
+            body = self.body + (self._opt_out_suffix() if self.channel == "sms" else "")
+        slots = {}
+        vals_list = []
+        for res_id, partner_id, policy_id, event_date in targets:
+            recipient = recipients[partner_id]
+            vals = {
+                "key": self._make_key(res_id, recipient.channel),
+                "batch_id": self.id,
+                "company_id": self.company_id.id,
+                "res_model": self.res_model,
+                "res_id": res_id,
+                "policy_id": policy_id,
+                "partner_id": partner_id,
+                "channel": recipient.channel,
+                "event_date": event_date,
+                "number": recipient.number,
+                "email": recipient.email,
+                "timezone": recipient.timezone,
+                "gateway_id": gateway.id if recipient.channel == "sms" else False,
+                "sms_template_id": self.sms_template_id.id,
+                "mail_template_id": self.mail_template_id.id,
+                "body": body,
+            }
+            skip_reason = recipient.reason or (
+                self.env._("already reminded") if res_id in reminded else None
+            )
+            if skip_reason:
+                vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
+            else:
+                if recipient.timezone not in slots:
+                    slots[recipient.timezone] = schedule.next_window_start(
+                        now, recipient.timezone, *DEFAULT_WINDOW
+                    )
+                vals["scheduled_at"] = slots[recipient.timezone]
+            vals_list.append(vals)
+        return Message.create(vals_list)
+
+    def _already_reminded(self, res_ids):
+        """Records of a service reminder that another message reached lately."""
+        if self._is_marketing():
+            return set()
+        since = self.env["insurance.notify.message"]._now() - ALREADY_REMINDED_WITHIN
+        self.env["insurance.notify.message"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT res_id FROM insurance_notify_message
+                 WHERE res_model = %s AND res_id = ANY(%s)
+                   AND (batch_id IS NULL OR batch_id != %s)
+                   AND (state = 'sending' OR (state IN ('sent', 'delivered') AND sent_at >= %s))
+                """,
+                self.res_model,
+                res_ids,
+                self.id,
+                since,
+            )
+        )
+        return {res_id for (res_id,) in rows}
