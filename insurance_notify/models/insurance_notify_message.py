@@ -21,6 +21,8 @@ Recipient = namedtuple("Recipient", "channel number email timezone reason")
 SENDING_TIMEOUT = timedelta(minutes=15)
 DEFAULT_WINDOW = (8.0, 20.0, None)
 MAX_ATTEMPTS = 5
+PARAM_EMAIL_FROM = "insurance_notify.email_from"
+PARAM_MAIL_SERVER = "insurance_notify.mail_server_id"
 
 
 class InsuranceNotifyMessage(models.Model):
@@ -521,16 +523,7 @@ class InsuranceNotifyMessage(models.Model):
             mail = (
                 self.env["mail.mail"]
                 .sudo()
-                .browse(
-                    template.send_mail(
-                        message.res_id,
-                        email_values={
-                            "email_to": message.email,
-                            "recipient_ids": [],
-                            "email_cc": "",
-                        },
-                    )
-                )
+                .browse(template.send_mail(message.res_id, email_values=message._email_values()))
             )
             mail.send(raise_exception=False)
             failed = mail.exists() and mail.state == "exception"
@@ -542,6 +535,24 @@ class InsuranceNotifyMessage(models.Model):
                     "attempts": message.attempts + 1,
                 }
             )
+
+    def _email_values(self):
+        """What the template's own values give way to: the recipient, and the
+        sender and outgoing server set in the settings (a template's sender is
+        ignored then), plus the template's BCC addresses."""
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        values = {"email_to": self.email, "recipient_ids": [], "email_cc": ""}
+        email_from = params.get_param(PARAM_EMAIL_FROM)
+        if email_from:
+            values["email_from"] = email_from
+        mail_server_id = int(params.get_param(PARAM_MAIL_SERVER) or 0)
+        if mail_server_id:
+            values["mail_server_id"] = mail_server_id
+        bcc = self._templates()[1].insurance_email_bcc
+        if bcc:
+            values["headers"] = repr({"Bcc": bcc})
+        return values
 
     def _log_on_documents(self):
         """One chatter line per message sent, on the policy (or the document)."""
