@@ -104,6 +104,12 @@ class ProjectTask(models.Model):
                 task[date_field] = tools.format_date(self.env, local.date())
                 task[time_field] = local.strftime("%H:%M")
 
+    @api.onchange("partner_id")
+    def _onchange_partner_id_insurance_reminders(self):
+        # The form does not recompute lines from their parent's fields by itself.
+        for line in self.insurance_customer_reminder_ids:
+            line.partner_id = self.partner_id
+
     # ------------------------------------------------------------------
     # Defaults, create, write
     # ------------------------------------------------------------------
@@ -224,6 +230,7 @@ class ProjectTask(models.Model):
                     # reachable again: the same message, never a second one.
                     message.write(vals)
             Message.create(to_create)
+        self.invalidate_recordset(["insurance_notify_message_ids"])
 
     def _insurance_wanted_messages(self):
         """key -> values of the messages this task's reminders call for now."""
