@@ -24,6 +24,7 @@ class InsuranceNotifyMessage(models.Model):
             renderable |= super(InsuranceNotifyMessage, messages)._render()
         return renderable.with_env(self.env)
 
-    def _send_emails(self, now):
+    def _send_emails(self, now):  # pylint: disable=missing-return
+        # The base method returns nothing; it writes each message's result.
         for messages in self._by_timezone():
             super(InsuranceNotifyMessage, messages)._send_emails(now)
