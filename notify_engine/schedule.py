@@ -236,3 +236,43 @@ def next_window_start(
     if not found:  # pragma: no cover - a valid window always recurs within a week
         raise RuntimeError(f"no sending window within {_HORIZON_DAYS} days of {moment}")
     return min(found)
+
+
+# A reminder moved out of the night leaves this long before its window closes,
+# so a dispatcher running every few minutes still finds the window open.
+_EVENING_MARGIN = timedelta(hours=1)
+
+
+def reminder_time(
+    deadline: datetime,
+    lead: timedelta,
+    tz: str,
+    start_hour: float,
+    end_hour: float,
+) -> datetime:
+    """When a reminder ``lead`` before ``deadline`` leaves, never at night.
+
+    ``deadline - lead`` when that is inside the daily window (in ``tz``);
+    else the next window opening if it is still before the deadline (a 07:00
+    reminder for a 09:00 meeting leaves at 08:00); else the evening before,
+    an hour before the window closes (a 05:00 reminder for a 07:00 meeting
+    leaves at 19:00 the day before), so that it always arrives ahead.
+    """
+    start, end, days = _check_window(start_hour, end_hour, None)
+    zone = _zone(tz)
+    deadline = _as_utc(deadline)
+    moment = deadline - lead
+    if _inside(moment, zone, start, end, days):
+        return moment
+    following = next_window_start(moment, tz, start_hour, end_hour)
+    if following < deadline:
+        return following
+    local = _local(moment, zone)
+    day = local.date()
+    if (local.hour * 3600 + local.minute * 60 + local.second) < end:
+        day -= timedelta(days=1)
+    closing = datetime.combine(day, time()) + timedelta(seconds=end)
+    evening = max(
+        closing - _EVENING_MARGIN, datetime.combine(day, time()) + timedelta(seconds=start)
+    )
+    return _as_utc(evening.replace(tzinfo=zone))

@@ -12,3 +12,7 @@ from . import sms_template
 from . import sms_sms
 from . import sms_tracker
 from . import res_config_settings
+from . import mail_template
+from . import insurance_task_reminder
+from . import insurance_notify_message_task
+from . import project_task

@@ -21,6 +21,8 @@ DEFAULT_WINDOW = (8.0, 20.0, None)
 MAX_ATTEMPTS = 5
 # A cron sending a bulk run looks for its STOP button every this many messages.
 STOP_CHECK_EVERY = 10
+PARAM_EMAIL_FROM = "insurance_notify.email_from"
+PARAM_MAIL_SERVER = "insurance_notify.mail_server_id"
 
 
 class InsuranceNotifyMessage(models.Model):
@@ -555,14 +557,7 @@ class InsuranceNotifyMessage(models.Model):
                     self.env["mail.mail"]
                     .sudo()
                     .browse(
-                        template.send_mail(
-                            message.res_id,
-                            email_values={
-                                "email_to": message.email,
-                                "recipient_ids": [],
-                                "email_cc": "",
-                            },
-                        )
+                        template.send_mail(message.res_id, email_values=message._email_values())
                     )
                 )
             else:
@@ -591,7 +586,10 @@ class InsuranceNotifyMessage(models.Model):
             "subject": batch.subject or batch.name,
             "body_html": body,
             "email_to": self.email,
-            "email_from": batch.email_from or self.company_id.email_formatted or False,
+            "email_from": batch.email_from
+            or self.env["ir.config_parameter"].sudo().get_param(PARAM_EMAIL_FROM)
+            or self.company_id.email_formatted
+            or False,
             "auto_delete": False,
             "headers": repr({"List-Unsubscribe": f"<{unsubscribe_url}>"}),
         }
@@ -600,6 +598,24 @@ class InsuranceNotifyMessage(models.Model):
         """The opt-out line a marketing SMS of a bulk send ends with, or ""."""
         self.ensure_one()
         return self.batch_id._opt_out_suffix() if self.batch_id else ""
+
+    def _email_values(self):
+        """What the template's own values give way to: the recipient, and the
+        sender and outgoing server set in the settings (a template's sender is
+        ignored then), plus the template's BCC addresses."""
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        values = {"email_to": self.email, "recipient_ids": [], "email_cc": ""}
+        email_from = params.get_param(PARAM_EMAIL_FROM)
+        if email_from:
+            values["email_from"] = email_from
+        mail_server_id = int(params.get_param(PARAM_MAIL_SERVER) or 0)
+        if mail_server_id:
+            values["mail_server_id"] = mail_server_id
+        bcc = self._templates()[1].insurance_email_bcc
+        if bcc:
+            values["headers"] = repr({"Bcc": bcc})
+        return values
 
     def _log_on_documents(self):
         """One chatter line per message sent, on the policy (or the document)."""

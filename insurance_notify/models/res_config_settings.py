@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .insurance_notify_message import PARAM_EMAIL_FROM, PARAM_MAIL_SERVER
+from .insurance_task_reminder import task_param
 from .res_partner import PARAM_CONSENT_EMAIL, PARAM_CONSENT_PHONE, PARAM_PREVENT_DUPLICATES
 
 
@@ -21,4 +23,69 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_PREVENT_DUPLICATES,
         help="Refuse to create, edit or import a client whose mobile number or e-mail "
         "another client already has.",
+    )
+
+    # Task reminders: the defaults a new task starts with, per audience.
+    insurance_task_customer_enabled = fields.Boolean(
+        string="Remind customers of tasks", config_parameter=task_param("customer", "enabled")
+    )
+    insurance_task_customer_channel = fields.Selection(
+        [("sms", "SMS"), ("email", "E-mail")],
+        string="Customer channel",
+        default="sms",
+        config_parameter=task_param("customer", "channel"),
+    )
+    insurance_task_customer_sms_template_id = fields.Many2one(
+        "sms.template",
+        string="Customer SMS template",
+        domain=[("model", "=", "project.task")],
+        config_parameter=task_param("customer", "sms_template_id"),
+    )
+    insurance_task_customer_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Customer e-mail template",
+        domain=[("model", "=", "project.task")],
+        config_parameter=task_param("customer", "mail_template_id"),
+    )
+    insurance_task_customer_lead_time = fields.Float(
+        string="Customer lead time",
+        default=24.0,
+        config_parameter=task_param("customer", "lead_time"),
+    )
+    insurance_task_operator_enabled = fields.Boolean(
+        string="Remind operators of tasks", config_parameter=task_param("operator", "enabled")
+    )
+    insurance_task_operator_channel = fields.Selection(
+        [("sms", "SMS"), ("email", "E-mail")],
+        string="Operator channel",
+        default="email",
+        config_parameter=task_param("operator", "channel"),
+    )
+    insurance_task_operator_sms_template_id = fields.Many2one(
+        "sms.template",
+        string="Operator SMS template",
+        domain=[("model", "=", "project.task")],
+        config_parameter=task_param("operator", "sms_template_id"),
+    )
+    insurance_task_operator_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Operator e-mail template",
+        domain=[("model", "=", "project.task")],
+        config_parameter=task_param("operator", "mail_template_id"),
+    )
+    insurance_task_operator_lead_time = fields.Float(
+        string="Operator lead time",
+        default=1.0,
+        config_parameter=task_param("operator", "lead_time"),
+    )
+    insurance_email_from = fields.Char(
+        string="Reminders sent from",
+        config_parameter=PARAM_EMAIL_FROM,
+        help="The sender of every automatic e-mail; a template's own sender is ignored.",
+    )
+    insurance_mail_server_id = fields.Many2one(
+        "ir.mail_server",
+        string="Reminders mail server",
+        config_parameter=PARAM_MAIL_SERVER,
+        help="The outgoing mail server of every automatic e-mail; empty: Odoo's default.",
     )

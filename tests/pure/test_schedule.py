@@ -236,3 +236,42 @@ def test_resolve_timezone_uses_the_given_default():
 def test_resolve_timezone_refuses_an_invalid_default():
     with pytest.raises(ValueError, match="unknown timezone"):
         schedule.resolve_timezone(None, default="Nowhere/Land")
+
+
+class TestReminderTime:
+    """Task reminders: at deadline minus lead time, but never at night."""
+
+    TZ = "Europe/Warsaw"
+
+    @staticmethod
+    def utc(*args):
+        return datetime(*args)
+
+    def test_inside_the_window_it_is_deadline_minus_lead(self):
+        # 10:00 Warsaw (UTC+1 in November) minus 2 hours -> 08:00 Warsaw.
+        deadline = self.utc(2026, 11, 24, 9, 0)
+        assert schedule.reminder_time(deadline, timedelta(hours=2), self.TZ, 8, 20) == self.utc(
+            2026, 11, 24, 7, 0
+        )
+
+    def test_early_morning_waits_for_the_window_when_that_is_before_the_deadline(self):
+        # Deadline 09:30 Warsaw, lead 3h -> 06:30, moved to 08:00 Warsaw.
+        deadline = self.utc(2026, 11, 24, 8, 30)
+        assert schedule.reminder_time(deadline, timedelta(hours=3), self.TZ, 8, 20) == self.utc(
+            2026, 11, 24, 7, 0
+        )
+
+    def test_a_night_reminder_for_an_early_deadline_leaves_the_evening_before(self):
+        # Deadline 07:00 Warsaw, lead 2h -> 05:00: 08:00 would be too late,
+        # so 19:00 Warsaw the day before.
+        deadline = self.utc(2026, 11, 24, 6, 0)
+        assert schedule.reminder_time(deadline, timedelta(hours=2), self.TZ, 8, 20) == self.utc(
+            2026, 11, 23, 18, 0
+        )
+
+    def test_a_late_evening_reminder_leaves_earlier_the_same_evening(self):
+        # Deadline 07:00 Warsaw, lead 10h -> 21:00 the day before -> 19:00 then.
+        deadline = self.utc(2026, 11, 24, 6, 0)
+        assert schedule.reminder_time(deadline, timedelta(hours=10), self.TZ, 8, 20) == self.utc(
+            2026, 11, 23, 18, 0
+        )

@@ -1,0 +1,285 @@
+from datetime import timedelta
+
+import pytz
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+from odoo.fields import Command
+
+from odoo.addons.project.models.project_task import CLOSED_STATES
+
+from notify_engine import schedule
+
+from .insurance_notify_message import DEFAULT_WINDOW
+
+# Saving a task touching these re-plans its reminders.
+SYNC_FIELDS = frozenset(
+    {
+        "date_deadline",
+        "user_ids",
+        "partner_id",
+        "stage_id",
+        "state",
+        "active",
+        "company_id",
+        "project_id",
+        "insurance_reminder_ids",
+        "insurance_customer_reminder_ids",
+        "insurance_operator_reminder_ids",
+    }
+)
+REMINDER_FIELDS = {
+    "customer": "insurance_customer_reminder_ids",
+    "operator": "insurance_operator_reminder_ids",
+}
+
+
+class ProjectTask(models.Model):
+    _inherit = "project.task"
+
+    insurance_date_start = fields.Datetime(
+        string="Start", help="When the task (a meeting, a visit) starts; templates can show it."
+    )
+    insurance_reminder_ids = fields.One2many(
+        "insurance.task.reminder", "task_id", string="Reminders"
+    )
+    insurance_customer_reminder_ids = fields.One2many(
+        "insurance.task.reminder",
+        "task_id",
+        string="Customer Reminders",
+        domain=[("audience", "=", "customer")],
+    )
+    insurance_operator_reminder_ids = fields.One2many(
+        "insurance.task.reminder",
+        "task_id",
+        string="Operator Reminders",
+        domain=[("audience", "=", "operator")],
+    )
+    insurance_notify_message_ids = fields.One2many(
+        "insurance.notify.message",
+        compute="_compute_insurance_notify_message_ids",
+        string="Reminder Messages",
+    )
+    # Placeholders for templates: dates and times in the recipient's timezone
+    # (the dispatcher renders each message with its recipient's tz in context).
+    insurance_start_date = fields.Char(
+        string="Start Date (recipient's time)", compute="_compute_insurance_placeholders"
+    )
+    insurance_start_time = fields.Char(
+        string="Start Time (recipient's time)", compute="_compute_insurance_placeholders"
+    )
+    insurance_deadline_date = fields.Char(
+        string="Deadline Date (recipient's time)", compute="_compute_insurance_placeholders"
+    )
+    insurance_deadline_time = fields.Char(
+        string="Deadline Time (recipient's time)", compute="_compute_insurance_placeholders"
+    )
+
+    def _compute_insurance_notify_message_ids(self):
+        messages = (
+            self.env["insurance.notify.message"]
+            .sudo()
+            .search([("res_model", "=", "project.task"), ("res_id", "in", self.ids)])
+        )
+        for task in self:
+            task.insurance_notify_message_ids = messages.filtered(
+                lambda message, task=task: message.res_id == task.id
+            )
+
+    @api.depends("insurance_date_start", "date_deadline")
+    @api.depends_context("tz", "lang")
+    def _compute_insurance_placeholders(self):
+        zone = pytz.timezone(
+            schedule.resolve_timezone(self.env.context.get("tz"), self.env.user.tz, default="UTC")
+        )
+        for task in self:
+            for moment, date_field, time_field in (
+                (task.insurance_date_start, "insurance_start_date", "insurance_start_time"),
+                (task.date_deadline, "insurance_deadline_date", "insurance_deadline_time"),
+            ):
+                if not moment:
+                    task[date_field] = task[time_field] = ""
+                    continue
+                local = pytz.utc.localize(moment).astimezone(zone)
+                task[date_field] = tools.format_date(self.env, local.date())
+                task[time_field] = local.strftime("%H:%M")
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_insurance_reminders(self):
+        # The form does not recompute lines from their parent's fields by itself.
+        for line in self.insurance_customer_reminder_ids:
+            line.partner_id = self.partner_id
+
+    # ------------------------------------------------------------------
+    # Defaults, create, write
+    # ------------------------------------------------------------------
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        Reminder = self.env["insurance.task.reminder"]
+        for audience, field_name in REMINDER_FIELDS.items():
+            if field_name in fields_list and field_name not in values:
+                default = Reminder._default_values(audience)
+                if default:
+                    values[field_name] = [Command.create(default)]
+        return values
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "insurance_reminder_ids" in vals:
+                # Reminders given explicitly: no defaults on top of them.
+                for field_name in REMINDER_FIELDS.values():
+                    vals.setdefault(field_name, [])
+        tasks = super(ProjectTask, self.with_context(insurance_reminder_sync_later=True)).create(
+            vals_list
+        )
+        tasks = tasks.with_env(self.env)
+        tasks._check_insurance_reminder_contacts()
+        tasks._sync_insurance_reminders()
+        return tasks
+
+    def write(self, vals):
+        if not SYNC_FIELDS & set(vals):
+            return super().write(vals)
+        result = super(ProjectTask, self.with_context(insurance_reminder_sync_later=True)).write(
+            vals
+        )
+        self._check_insurance_reminder_contacts()
+        self._sync_insurance_reminders()
+        return result
+
+    def _insurance_is_closed(self):
+        self.ensure_one()
+        return self.state in CLOSED_STATES or self.stage_id.fold or not self.active
+
+    def _check_insurance_reminder_contacts(self):
+        """Refuse to save an open task whose reminder cannot reach someone."""
+        if self.env.context.get("insurance_reminder_sync_later"):
+            return
+        for task in self:
+            if task._insurance_is_closed():
+                continue
+            problems = task.insurance_reminder_ids._missing_contacts()
+            if problems:
+                raise ValidationError(
+                    self.env._(
+                        "The reminders of task “%(task)s” cannot be sent:\n%(problems)s",
+                        task=task.display_name,
+                        problems="\n".join(problems),
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # The queue: one message per reminder, recipient and deadline
+    # ------------------------------------------------------------------
+
+    def _sync_insurance_reminders(self):
+        """Queue, re-plan or cancel the messages of these tasks' reminders.
+
+        A key names the reminder, recipient, channel and deadline: a moved
+        deadline gives new keys and cancels the old queued ones; a message
+        already sent keeps its key, so it is never sent twice.
+        """
+        if self.env.context.get("insurance_reminder_sync_later"):
+            return
+        Message = self.env["insurance.notify.message"].sudo()
+        now = Message._now()
+        for task in self:
+            messages = Message.search(
+                [
+                    ("res_model", "=", "project.task"),
+                    ("res_id", "=", task.id),
+                    ("task_reminder_id", "!=", False),
+                ]
+            )
+            queued = messages.filtered(lambda message: message.state == "queued")
+            if task._insurance_is_closed() or not task.date_deadline:
+                reason = (
+                    self.env._("task closed")
+                    if task._insurance_is_closed()
+                    else self.env._("task has no deadline")
+                )
+                queued.write({"state": "cancelled", "reason": reason})
+                continue
+            wanted = task._insurance_wanted_messages()
+            deadline_tag = "-" + task.date_deadline.isoformat()
+            for message in queued:
+                if message.key not in wanted:
+                    moved = not message.key.endswith(deadline_tag)
+                    message.write(
+                        {
+                            "state": "cancelled",
+                            "reason": self.env._("deadline moved")
+                            if moved
+                            else self.env._("reminder changed or turned off"),
+                        }
+                    )
+            by_key = {message.key: message for message in messages}
+            to_create = []
+            for key, vals in wanted.items():
+                message = by_key.get(key)
+                if not message:
+                    if task.date_deadline > now:
+                        to_create.append(vals)
+                elif message.state == "queued" or (
+                    message.state in ("cancelled", "skipped") and task.date_deadline > now
+                ):
+                    # Re-planned; or back to a deadline it had, reopened, or
+                    # reachable again: the same message, never a second one.
+                    message.write(vals)
+            Message.create(to_create)
+        self.invalidate_recordset(["insurance_notify_message_ids"])
+
+    def _insurance_wanted_messages(self):
+        """key -> values of the messages this task's reminders call for now."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        company_tz = company.partner_id.tz
+        gateway = self.env["insurance.notify.gateway"].sudo()._default_for_company(company)
+        start_hour, end_hour, _weekdays = DEFAULT_WINDOW
+        wanted = {}
+        for line in self.insurance_reminder_ids.filtered("enabled"):
+            for partner, number, email in line._recipients():
+                key = f"task-{line.id}-{partner.id}-{line.channel}-{self.date_deadline.isoformat()}"
+                timezone = schedule.resolve_timezone(
+                    partner.tz, company_tz, self.env.user.tz, default="UTC"
+                )
+                address = number if line.channel == "sms" else email
+                scheduled_at = schedule.reminder_time(
+                    self.date_deadline,
+                    timedelta(hours=line.lead_time),
+                    timezone,
+                    start_hour,
+                    end_hour,
+                )
+                local_deadline = pytz.utc.localize(self.date_deadline).astimezone(
+                    pytz.timezone(timezone)
+                )
+                wanted[key] = {
+                    "key": key,
+                    "company_id": company.id,
+                    "res_model": "project.task",
+                    "res_id": self.id,
+                    "task_reminder_id": line.id,
+                    "partner_id": partner.id,
+                    "channel": line.channel,
+                    "number": number if line.channel == "sms" else False,
+                    "email": email if line.channel == "email" else False,
+                    "timezone": timezone,
+                    "scheduled_at": scheduled_at,
+                    "event_date": local_deadline.date(),
+                    "sms_template_id": line.sms_template_id.id,
+                    "mail_template_id": line.mail_template_id.id,
+                    "gateway_id": gateway.id if line.channel == "sms" else False,
+                    "state": "queued" if address else "skipped",
+                    "reason": False
+                    if address
+                    else (
+                        self.env._("no valid mobile number")
+                        if line.channel == "sms"
+                        else self.env._("no valid e-mail address")
+                    ),
+                }
+        return wanted
