@@ -4,10 +4,11 @@ from collections import namedtuple
 from datetime import timedelta
 
 from markupsafe import Markup
+from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, plaintext2html, split_every
+from odoo.tools import SQL, mute_logger, plaintext2html, split_every
 
 from notify_engine import consent, phone, schedule, sms
 from notify_engine.gateways import OutgoingSms
@@ -388,7 +389,12 @@ class InsuranceNotifyMessage(models.Model):
             self._commit()
             # A bulk run's STOP button is pressed in another transaction: look
             # for it between small groups of messages, each committed when sent.
-            for chunk in split_every(STOP_CHECK_EVERY, ready.ids, self.browse):
+            # Reminders go in one group, so the gateway keeps its requests in flight.
+            if ready.batch_id:
+                chunks = split_every(STOP_CHECK_EVERY, ready.ids, self.browse)
+            else:
+                chunks = [ready]
+            for chunk in chunks:
                 chunk._cancel_stopped()._send()
                 self._commit()
         else:
@@ -408,21 +414,29 @@ class InsuranceNotifyMessage(models.Model):
 
     @api.model
     def _lock_due_batch(self, now, limit):
+        """Lock the next due messages no other worker holds."""
         self.flush_model()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT id FROM insurance_notify_message
-                 WHERE state = 'queued' AND scheduled_at <= %s
-                 ORDER BY scheduled_at, id
-                 LIMIT %s
-                   FOR UPDATE SKIP LOCKED
-                """,
-                now,
-                limit,
-            )
+        query = SQL(
+            """
+            SELECT id FROM insurance_notify_message
+             WHERE state = 'queued' AND scheduled_at <= %s
+             ORDER BY scheduled_at, id
+             LIMIT %s
+               FOR UPDATE SKIP LOCKED
+            """,
+            now,
+            limit,
         )
-        return self.browse(row[0] for row in rows)
+        for _attempt in range(3):
+            try:
+                with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                    rows = self.env.execute_query(query)
+                return self.browse(row[0] for row in rows)
+            except SerializationFailure:
+                # Another worker committed some of these rows after this
+                # transaction's snapshot was taken: look again in a fresh one.
+                self._commit()
+        return self.browse()
 
     @api.model
     def _requeue_stale_sending(self, now):
