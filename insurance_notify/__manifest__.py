@@ -23,6 +23,7 @@
         "views/res_config_settings_views.xml",
         "views/insurance_product_views.xml",
         "views/res_partner_views.xml",
+        "views/insurance_notify_dry_run_views.xml",
         "views/insurance_notify_rule_views.xml",
         "views/insurance_sms_test_views.xml",
         "views/insurance_notify_gateway_views.xml",
