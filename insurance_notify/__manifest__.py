@@ -16,6 +16,7 @@
         "data/sms_template_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "data/insurance_notify_report_templates.xml",
         "views/insurance_notify_message_views.xml",
         "views/insurance_policy_installment_views.xml",
         "views/insurance_policy_views.xml",

@@ -6,6 +6,7 @@ from . import insurance_policy
 from . import insurance_policy_installment
 from . import insurance_notify_gateway
 from . import insurance_notify_rule
+from . import insurance_notify_rule_report
 from . import insurance_notify_message
 from . import sms_template
 from . import sms_sms

@@ -74,6 +74,12 @@ class InsuranceNotifyMessage(models.Model):
         readonly=True,
     )
     reason = fields.Char(readonly=True)
+    error_class = fields.Char(
+        string="Gateway Error",
+        readonly=True,
+        help="The provider-independent class of the gateway's refusal "
+        "(authorization, credits, invalid_number…).",
+    )
     body = fields.Text(readonly=True)
     number = fields.Char(readonly=True)
     timezone = fields.Char(readonly=True)
@@ -576,6 +582,7 @@ class InsuranceNotifyMessage(models.Model):
                     "sent_at": now,
                     "attempts": attempts,
                     "reason": False,
+                    "error_class": False,
                     "currency_id": self.gateway_id.currency_id.id,
                     "cost": parts * self.gateway_id.cost_per_part,
                 }
@@ -588,11 +595,19 @@ class InsuranceNotifyMessage(models.Model):
                     "state": "queued",
                     "attempts": attempts,
                     "reason": reason,
+                    "error_class": result.error_class,
                     "scheduled_at": now + timedelta(minutes=5 * 2**attempts),
                 }
             )
         else:
-            self.write({"state": "failed", "attempts": attempts, "reason": reason})
+            self.write(
+                {
+                    "state": "failed",
+                    "attempts": attempts,
+                    "reason": reason,
+                    "error_class": result.error_class,
+                }
+            )
         _logger.info(
             "SMS %s not accepted: %s (%s)", self.key, result.error_class, result.error_code
         )
