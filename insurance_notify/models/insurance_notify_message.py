@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_datetime
 
 from notify_engine import consent, phone, schedule, sms
 from notify_engine.gateways import OutgoingSms
@@ -343,6 +343,78 @@ class InsuranceNotifyMessage(models.Model):
         due = concerned.filtered(lambda m: m.state == "queued" and m.scheduled_at <= now)
         due._dispatch(now)
         return concerned
+
+    @api.model
+    def _action_send_now(self, records, event_type):
+        """The "Send now" buttons: send, then tell the user what happened."""
+        sent_states = ("sent", "delivered")
+        already_sent = self.sudo().search(
+            [
+                ("res_model", "=", records._name),
+                ("res_id", "in", records.ids),
+                ("state", "in", sent_states),
+            ]
+        )
+        messages = self.sudo()._send_now(records, event_type)
+        lines = []
+        for message in messages:
+            to = message.number or message.email or message.partner_id.display_name
+            if message in already_sent:
+                lines.append(
+                    self.env._(
+                        "Already sent to %(to)s on %(date)s.",
+                        to=to,
+                        date=format_datetime(self.env, message.sent_at),
+                    )
+                )
+            elif message.state in sent_states:
+                lines.append(self.env._("Sent to %(to)s.", to=to))
+            elif message.state in ("queued", "sending"):
+                lines.append(
+                    self.env._(
+                        "Queued for %(to)s: leaves at %(date)s, inside the sending hours.",
+                        to=to,
+                        date=format_datetime(self.env, message.scheduled_at),
+                    )
+                )
+            else:
+                lines.append(
+                    self.env._("Not sent to %(to)s: %(reason)s.", to=to, reason=message.reason)
+                )
+        new = messages - already_sent
+        if any(message.state in sent_states for message in new):
+            kind = "success"
+        elif any(message.state in ("failed", "skipped", "cancelled") for message in new):
+            kind = "danger"
+        else:
+            kind = "warning" if new else "info"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Reminder"),
+                "message": "\n".join(lines),
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def _last_sent(self, records, event_types):
+        """record id -> when its last reminder of ``event_types`` was sent."""
+        return dict(
+            self.sudo()._read_group(
+                [
+                    ("res_model", "=", records._name),
+                    ("res_id", "in", records.ids),
+                    ("state", "in", ("sent", "delivered")),
+                    ("rule_id.event_type", "in", event_types),
+                ],
+                ["res_id"],
+                ["sent_at:max"],
+            )
+        )
 
     @api.model
     def _cancel_queued_for(self, records, reason):
