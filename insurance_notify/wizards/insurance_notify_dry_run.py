@@ -51,7 +51,7 @@ class InsuranceNotifyDryRun(models.TransientModel):
     left_out_ids = fields.One2many(
         "insurance.notify.dry.run.line",
         "wizard_id",
-        string="Left Out",
+        string="Not Sent",
         domain=[("state", "!=", "send")],
         readonly=True,
     )
@@ -62,7 +62,7 @@ class InsuranceNotifyDryRun(models.TransientModel):
     sms_parts = fields.Integer(string="SMS Parts", compute="_compute_totals")
     currency_id = fields.Many2one("res.currency", compute="_compute_totals")
     cost = fields.Monetary(string="Estimated Cost", compute="_compute_totals")
-    left_out_count = fields.Integer(string="Not Sent", compute="_compute_totals")
+    left_out_count = fields.Integer(string="Left Out", compute="_compute_totals")
     left_out_summary = fields.Text(string="Left Out By Reason", compute="_compute_totals")
 
     @api.model
