@@ -6,6 +6,7 @@ from . import insurance_policy
 from . import insurance_policy_installment
 from . import insurance_notify_gateway
 from . import insurance_notify_rule
+from . import insurance_notify_rule_report
 from . import insurance_notify_message
 from . import insurance_notify_batch
 from . import sms_template

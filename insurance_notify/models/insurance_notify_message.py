@@ -8,7 +8,7 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, mute_logger, plaintext2html, split_every
+from odoo.tools import SQL, format_datetime, mute_logger, plaintext2html, split_every
 
 from notify_engine import consent, phone, schedule, sms
 from notify_engine.gateways import OutgoingSms
@@ -84,6 +84,12 @@ class InsuranceNotifyMessage(models.Model):
         readonly=True,
     )
     reason = fields.Char(readonly=True)
+    error_class = fields.Char(
+        string="Gateway Error",
+        readonly=True,
+        help="The provider-independent class of the gateway's refusal "
+        "(authorization, credits, invalid_number…).",
+    )
     body = fields.Text(readonly=True)
     number = fields.Char(readonly=True)
     timezone = fields.Char(readonly=True)
@@ -350,6 +356,78 @@ class InsuranceNotifyMessage(models.Model):
         due = concerned.filtered(lambda m: m.state == "queued" and m.scheduled_at <= now)
         due._dispatch(now)
         return concerned
+
+    @api.model
+    def _action_send_now(self, records, event_type):
+        """The "Send now" buttons: send, then tell the user what happened."""
+        sent_states = ("sent", "delivered")
+        already_sent = self.sudo().search(
+            [
+                ("res_model", "=", records._name),
+                ("res_id", "in", records.ids),
+                ("state", "in", sent_states),
+            ]
+        )
+        messages = self.sudo()._send_now(records, event_type)
+        lines = []
+        for message in messages:
+            to = message.number or message.email or message.partner_id.display_name
+            if message in already_sent:
+                lines.append(
+                    self.env._(
+                        "Already sent to %(to)s on %(date)s.",
+                        to=to,
+                        date=format_datetime(self.env, message.sent_at),
+                    )
+                )
+            elif message.state in sent_states:
+                lines.append(self.env._("Sent to %(to)s.", to=to))
+            elif message.state in ("queued", "sending"):
+                lines.append(
+                    self.env._(
+                        "Queued for %(to)s: leaves at %(date)s, inside the sending hours.",
+                        to=to,
+                        date=format_datetime(self.env, message.scheduled_at),
+                    )
+                )
+            else:
+                lines.append(
+                    self.env._("Not sent to %(to)s: %(reason)s.", to=to, reason=message.reason)
+                )
+        new = messages - already_sent
+        if any(message.state in sent_states for message in new):
+            kind = "success"
+        elif any(message.state in ("failed", "skipped", "cancelled") for message in new):
+            kind = "danger"
+        else:
+            kind = "warning" if new else "info"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Reminder"),
+                "message": "\n".join(lines),
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def _last_sent(self, records, event_types):
+        """record id -> when its last reminder of ``event_types`` was sent."""
+        return dict(
+            self.sudo()._read_group(
+                [
+                    ("res_model", "=", records._name),
+                    ("res_id", "in", records.ids),
+                    ("state", "in", ("sent", "delivered")),
+                    ("rule_id.event_type", "in", event_types),
+                ],
+                ["res_id"],
+                ["sent_at:max"],
+            )
+        )
 
     @api.model
     def _cancel_queued_for(self, records, reason):
@@ -664,6 +742,7 @@ class InsuranceNotifyMessage(models.Model):
                     "sent_at": now,
                     "attempts": attempts,
                     "reason": False,
+                    "error_class": False,
                     "currency_id": self.gateway_id.currency_id.id,
                     "cost": parts * self.gateway_id.cost_per_part,
                 }
@@ -676,11 +755,19 @@ class InsuranceNotifyMessage(models.Model):
                     "state": "queued",
                     "attempts": attempts,
                     "reason": reason,
+                    "error_class": result.error_class,
                     "scheduled_at": now + timedelta(minutes=5 * 2**attempts),
                 }
             )
         else:
-            self.write({"state": "failed", "attempts": attempts, "reason": reason})
+            self.write(
+                {
+                    "state": "failed",
+                    "attempts": attempts,
+                    "reason": reason,
+                    "error_class": result.error_class,
+                }
+            )
         _logger.info(
             "SMS %s not accepted: %s (%s)", self.key, result.error_class, result.error_code
         )

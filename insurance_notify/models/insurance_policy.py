@@ -102,6 +102,16 @@ class InsurancePolicy(models.Model):
         "insurance.notify.message", "policy_id", string="Reminders", readonly=True
     )
     notify_message_count = fields.Integer(compute="_compute_notify_message_count")
+    expiry_reminder_sent_at = fields.Datetime(
+        string="Expiry Reminder Sent",
+        compute="_compute_reminder_sent_at",
+        help="When the last reminder of this policy's end was sent.",
+    )
+    inspection_reminder_sent_at = fields.Datetime(
+        string="Inspection Reminder Sent",
+        compute="_compute_reminder_sent_at",
+        help="When the last reminder of this vehicle's technical inspection was sent.",
+    )
 
     _sql_constraints = [
         (
@@ -146,6 +156,15 @@ class InsurancePolicy(models.Model):
         )
         for policy in self:
             policy.notify_message_count = counts.get(policy, 0)
+
+    @api.depends("notify_message_ids.state")
+    def _compute_reminder_sent_at(self):
+        Message = self.env["insurance.notify.message"]
+        expiry = Message._last_sent(self, ["policy_expiry"])
+        inspection = Message._last_sent(self, ["inspection_expiry"])
+        for policy in self:
+            policy.expiry_reminder_sent_at = expiry.get(policy.id, False)
+            policy.inspection_reminder_sent_at = inspection.get(policy.id, False)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -359,6 +378,12 @@ class InsurancePolicy(models.Model):
         action["domain"] = [("policy_id", "=", self.id)]
         action["context"] = {"create": False}
         return action
+
+    def action_send_expiry_reminder(self):
+        return self.env["insurance.notify.message"]._action_send_now(self, "policy_expiry")
+
+    def action_send_inspection_reminder(self):
+        return self.env["insurance.notify.message"]._action_send_now(self, "inspection_expiry")
 
     def action_view_installments(self):
         self.ensure_one()

@@ -32,6 +32,11 @@ class InsurancePolicyInstallment(models.Model):
         search="_search_is_overdue",
         help="Open and past its due date.",
     )
+    reminder_sent_at = fields.Datetime(
+        string="Reminder Sent",
+        compute="_compute_reminder_sent_at",
+        help="When the last reminder of this installment (due or overdue) was sent.",
+    )
 
     _sql_constraints = [
         ("amount_positive", "CHECK (amount > 0)", "An installment amount must be positive."),
@@ -68,6 +73,21 @@ class InsurancePolicyInstallment(models.Model):
         if (operator == "=") == bool(value):
             return overdue
         return ["!", "&", *overdue]
+
+    def _compute_reminder_sent_at(self):
+        sent = self.env["insurance.notify.message"]._last_sent(
+            self, ["installment_due", "installment_overdue"]
+        )
+        for installment in self:
+            installment.reminder_sent_at = sent.get(installment.id, False)
+
+    def action_send_reminder(self):
+        """Due or overdue, whichever this installment is now."""
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(self.env._("This installment is paid: no reminder is sent."))
+        event_type = "installment_overdue" if self.is_overdue else "installment_due"
+        return self.env["insurance.notify.message"]._action_send_now(self, event_type)
 
     def action_mark_paid(self):
         if any(installment.state != "open" for installment in self):

@@ -82,6 +82,9 @@ class ResPartner(models.Model):
         "insurance.consent.log", "partner_id", string="Consent History", readonly=True
     )
 
+    insurance_notify_message_ids = fields.One2many(
+        "insurance.notify.message", "partner_id", string="Notifications", readonly=True
+    )
     insurance_policy_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_installment_open_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_notify_message_count = fields.Integer(compute="_compute_insurance_counts")

@@ -1,2 +1,3 @@
 from . import sms_template_preview
 from . import insurance_sms_test
+from . import insurance_notify_dry_run

@@ -1,0 +1,237 @@
+"""What the planner would send on a day, without planning anything.
+
+The dry run asks the planner's own pieces — the rule's occurrences, the
+recipients and their consent, the skip reasons, the keys already taken, the
+templates and the SMS analysis — and writes only its own transient lines:
+``insurance.notify.message`` is never written.
+"""
+
+from collections import Counter
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from notify_engine import schedule, sms
+
+from ..models.notify_event_sources import SOURCES
+
+LINE_STATES = [
+    ("send", "Will be sent"),
+    ("skip", "Skipped"),
+    ("fail", "Would fail"),
+    ("planned", "Already planned"),
+]
+
+
+class InsuranceNotifyDryRun(models.TransientModel):
+    _name = "insurance.notify.dry.run"
+    _description = "Notification Dry Run"
+
+    day = fields.Date(
+        required=True,
+        default=lambda self: self.env["insurance.notify.message"]._today() + timedelta(days=1),
+        help="The day whose planning run is simulated.",
+    )
+    rule_ids = fields.Many2many(
+        "insurance.notify.rule",
+        string="Automatic Notifications",
+        default=lambda self: self._default_rules(),
+        help="Empty: every active automatic notification.",
+    )
+    line_ids = fields.One2many(
+        "insurance.notify.dry.run.line",
+        "wizard_id",
+        string="Will Be Sent",
+        domain=[("state", "=", "send")],
+        readonly=True,
+    )
+    left_out_ids = fields.One2many(
+        "insurance.notify.dry.run.line",
+        "wizard_id",
+        string="Not Sent",
+        domain=[("state", "!=", "send")],
+        readonly=True,
+    )
+    done = fields.Boolean(readonly=True)
+    message_count = fields.Integer(string="Messages", compute="_compute_totals")
+    sms_count = fields.Integer(string="SMS", compute="_compute_totals")
+    email_count = fields.Integer(string="E-mails", compute="_compute_totals")
+    sms_parts = fields.Integer(string="SMS Parts", compute="_compute_totals")
+    currency_id = fields.Many2one("res.currency", compute="_compute_totals")
+    cost = fields.Monetary(string="Estimated Cost", compute="_compute_totals")
+    left_out_count = fields.Integer(string="Left Out", compute="_compute_totals")
+    left_out_summary = fields.Text(string="Left Out By Reason", compute="_compute_totals")
+
+    @api.model
+    def _default_rules(self):
+        if self.env.context.get("active_model") == "insurance.notify.rule":
+            return self.env["insurance.notify.rule"].browse(self.env.context.get("active_ids"))
+        return self.env["insurance.notify.rule"].search([("active", "=", True)])
+
+    @api.depends("line_ids", "left_out_ids")
+    def _compute_totals(self):
+        for wizard in self:
+            sending = wizard.line_ids
+            sms_lines = sending.filtered(lambda line: line.channel == "sms")
+            wizard.message_count = len(sending)
+            wizard.sms_count = len(sms_lines)
+            wizard.email_count = len(sending) - len(sms_lines)
+            wizard.sms_parts = sum(sms_lines.mapped("sms_parts"))
+            wizard.currency_id = sms_lines[:1].currency_id or self.env.company.currency_id
+            wizard.cost = sum(sms_lines.mapped("cost"))
+            wizard.left_out_count = len(wizard.left_out_ids)
+            reasons = Counter(wizard.left_out_ids.mapped("reason"))
+            wizard.left_out_summary = "\n".join(
+                f"{reason}: {count}" for reason, count in reasons.most_common()
+            )
+
+    def action_run(self):
+        """(Re)compute the lines and show them."""
+        self.ensure_one()
+        self.env["insurance.notify.dry.run.line"].search([("wizard_id", "=", self.id)]).unlink()
+        rules = self.rule_ids or self.env["insurance.notify.rule"].search([("active", "=", True)])
+        vals_list = []
+        for rule in rules.sudo():
+            vals_list += self._simulate(rule, self.day)
+        self.env["insurance.notify.dry.run.line"].create(
+            [{**vals, "wizard_id": self.id} for vals in vals_list]
+        )
+        self.done = True
+        return True
+
+    @api.model
+    def _simulate(self, rule, day):
+        """The lines of what ``rule``'s planning run on ``day`` would create."""
+        Message = self.env["insurance.notify.message"]
+        occurrences = rule._find_occurrences(day, day)
+        if not occurrences:
+            return []
+        res_model = rule.res_model
+        keys = {
+            occ: Message._make_key(rule, res_model, occ.res_id, occ.offset, occ.event_date)
+            for occ in occurrences
+        }
+        taken = set(
+            Message.sudo()
+            .with_context(active_test=False)
+            .search([("key", "in", list(keys.values()))])
+            .mapped("key")
+        )
+        partners = self.env["res.partner"].browse({occ.partner_id for occ in occurrences})
+        recipients = Message._recipients(partners, rule)
+        gateway = rule.gateway_id or self.env["insurance.notify.gateway"]._default_for_company(
+            rule.company_id
+        )
+        window = rule._window()
+        texts = self._render_texts(rule, occurrences, recipients)
+        transliterate, max_parts = rule._sms_options()
+        vals_list = []
+        for occ in occurrences:
+            recipient = recipients[occ.partner_id]
+            vals = {
+                "rule_id": rule.id,
+                "record_ref": f"{res_model},{occ.res_id}",
+                "partner_id": occ.partner_id,
+                "policy_id": occ.policy_id,
+                "channel": recipient.channel,
+                "number": recipient.number,
+                "email": recipient.email,
+                "offset": occ.offset,
+                "event_date": occ.event_date,
+                "state": "send",
+            }
+            reason = rule._skip_reason(occ) or recipient.reason
+            if keys[occ] in taken:
+                vals.update(state="planned", reason=self.env._("already planned or sent"))
+            elif reason:
+                vals.update(state="skip", reason=reason)
+            else:
+                vals["scheduled_at"] = schedule.next_window_start(
+                    self._day_start(day, recipient.timezone), recipient.timezone, *window
+                )
+            text = texts.get((recipient.channel, occ.res_id))
+            if isinstance(text, UserError):
+                if vals["state"] == "send":
+                    vals.update(state="fail", reason=str(text.args[0]))
+            elif recipient.channel == "sms" and text is not None:
+                analysis = sms.analyze(text, transliterate=transliterate)
+                vals.update(
+                    text=analysis.text,
+                    sms_encoding=analysis.encoding,
+                    sms_parts=analysis.parts,
+                    currency_id=(gateway.currency_id or rule.company_id.currency_id).id,
+                    cost=analysis.parts * gateway.cost_per_part,
+                )
+                if vals["state"] == "send" and max_parts and analysis.parts > max_parts:
+                    vals.update(state="fail", reason=Message._too_long_reason(analysis, max_parts))
+            elif text is not None:
+                vals["text"] = text
+            vals_list.append(vals)
+        return vals_list
+
+    @api.model
+    def _render_texts(self, rule, occurrences, recipients):
+        """(channel, res_id) -> SMS body or e-mail subject (or the UserError)."""
+        by_channel = {"sms": [], "email": []}
+        for occ in occurrences:
+            by_channel[recipients[occ.partner_id].channel].append(occ.res_id)
+        texts = {}
+        for channel, res_ids in by_channel.items():
+            template = rule.sms_template_id if channel == "sms" else rule.mail_template_id
+            if not res_ids or not template:
+                continue
+            try:
+                if channel == "sms":
+                    rendered = template._render_field("body", res_ids, compute_lang=True)
+                else:
+                    rendered = template._render_field("subject", res_ids)
+            except UserError as error:
+                texts.update({(channel, res_id): error for res_id in res_ids})
+                continue
+            texts.update({(channel, res_id): rendered[res_id] or "" for res_id in res_ids})
+        return texts
+
+    @api.model
+    def _day_start(self, day, timezone):
+        """Midnight of ``day`` in ``timezone``, as naive UTC: the day's first planning run."""
+        local = pytz.timezone(timezone).localize(datetime.combine(day, time.min))
+        return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+
+class InsuranceNotifyDryRunLine(models.TransientModel):
+    _name = "insurance.notify.dry.run.line"
+    _description = "Notification Dry Run Line"
+    _order = "state, rule_id, partner_id, id"
+
+    wizard_id = fields.Many2one(
+        "insurance.notify.dry.run", required=True, ondelete="cascade", index=True
+    )
+    rule_id = fields.Many2one("insurance.notify.rule", string="Automatic Notification")
+    record_ref = fields.Reference(string="Record", selection="_selection_record_models")
+    partner_id = fields.Many2one("res.partner", string="Recipient")
+    policy_id = fields.Many2one("insurance.policy")
+    channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")])
+    number = fields.Char()
+    email = fields.Char()
+    offset = fields.Integer(string="Days Before")
+    event_date = fields.Date()
+    scheduled_at = fields.Datetime(string="Leaves At")
+    text = fields.Text(help="The SMS as sent, or the e-mail's subject.")
+    sms_encoding = fields.Char(string="Encoding")
+    sms_parts = fields.Integer(string="Parts")
+    currency_id = fields.Many2one("res.currency")
+    cost = fields.Monetary(string="Estimated Cost")
+    state = fields.Selection(LINE_STATES, required=True, default="send")
+    reason = fields.Char()
+
+    @api.model
+    def _selection_record_models(self):
+        models_ = sorted({source.model for source in SOURCES.values()})
+        names = {
+            model.model: model.name
+            for model in self.env["ir.model"].sudo().search([("model", "in", models_)])
+        }
+        return [(model, names.get(model, model)) for model in models_]
