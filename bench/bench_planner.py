@@ -4,13 +4,16 @@ Usage (make bench does this): bench_planner.py -c ODOO_CONFIG -d DATABASE
 [--clients N] [--policies N]. The database needs insurance_notify and
 base_automation installed; the book is generated on the first run and kept.
 Each measurement runs in a transaction that is rolled back, so runs repeat.
-Prints wall time, query count and peak-memory growth of each, and last a line
+Prints wall time, query count and peak RSS of each (each runs in a process of
+its own; in brackets, its growth over the loaded registry), and last a line
 ``ratio: N`` (base_automation time / planner time).
 """
 
 import argparse
+import json
 import logging
 import resource
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -78,28 +81,22 @@ def reset(cr):
 
 
 def measure(registry, prepare, run):
-    """Run ``prepare(env)`` then time ``run(env)``: (seconds, queries, MiB, messages).
-
-    Memory is the growth of the process's peak RSS during the run (tracemalloc
-    would slow base_automation's loop over a million records several times).
-    """
+    """Run ``prepare(env)`` then time ``run(env)``: (seconds, queries, messages)."""
     with registry.cursor() as cr:
         reset(cr)
         env = api.Environment(cr, SUPERUSER_ID, {})
         prepare(env)
         env.flush_all()
         queries = cr.sql_log_count
-        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
         run(env)
         env.flush_all()
         elapsed = time.perf_counter() - start
-        grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
         created = env["insurance.notify.message"].search_count([])
         queries = cr.sql_log_count - queries
         cr.rollback()
         reset(cr)
-    return elapsed, queries, grown, created
+    return elapsed, queries, created
 
 
 def prepare_planner(env):
@@ -163,6 +160,22 @@ def run_automations(env):
     env["base.automation"]._check()
 
 
+CONTENDERS = {
+    "planner": ("insurance_notify planner", prepare_planner, run_planner),
+    "automations": ("base_automation (1 rule per offset)", prepare_automations, run_automations),
+}
+
+
+def run_contender(args):
+    """In a process of its own, so its peak RSS is its own: one JSON line."""
+    _label, prepare, run = CONTENDERS[args.contender]
+    registry = Registry(args.database)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    elapsed, queries, created = measure(registry, prepare, run)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps([elapsed, queries, created, baseline / 1024, peak / 1024]))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", required=True)
@@ -171,9 +184,13 @@ def main():
     parser.add_argument("--policies", type=int, default=300_000)
     parser.add_argument("--installments", type=int, default=1_000_000)
     parser.add_argument("--only-planner", action="store_true", help="skip base_automation")
+    parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
     logging.getLogger("odoo.addons.base_automation").setLevel(logging.WARNING)
+    if args.contender:
+        run_contender(args)
+        return
     registry = Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -191,22 +208,22 @@ def main():
         f"book: {partners:,} partners, {policies:,} policies, {installments:,} installments "
         f"(ready in {ready:.1f} s)"
     )
-
-    rows = []
-    contenders = [("insurance_notify planner", prepare_planner, run_planner)]
-    if not args.only_planner:
-        contenders.append(
-            ("base_automation (1 rule per offset)", prepare_automations, run_automations)
-        )
-    for label, prepare, run in contenders:
-        elapsed, queries, peak, created = measure(registry, prepare, run)
-        rows.append(elapsed)
+    print(f"{'':<38} {'time':>10} {'queries':>8} {'peak RSS':>16} {'messages':>9}")
+    times = []
+    for contender in ["planner"] if args.only_planner else list(CONTENDERS):
+        output = subprocess.run(
+            [sys.executable, __file__, "-c", args.config, "-d", args.database,
+             "--contender", contender],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+        elapsed, queries, created, baseline, peak = json.loads(output)
+        times.append(elapsed)
         print(
-            f"{label:<38} {elapsed:8.3f} s  {queries:7d} queries  "
-            f"+{peak:6.1f} MiB peak RSS  {created:6d} messages"
+            f"{CONTENDERS[contender][0]:<38} {elapsed:8.3f} s {queries:8d} "
+            f"{peak:7.0f} MiB (+{peak - baseline:4.0f}) {created:9d}"
         )
-    if len(rows) == 2:
-        print(f"ratio: {rows[1] / rows[0]:.0f}")
+    if len(times) == 2:
+        print(f"ratio: {times[1] / times[0]:.0f}")
 
 
 if __name__ == "__main__":
