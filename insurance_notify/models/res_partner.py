@@ -167,6 +167,9 @@ class ResPartner(models.Model):
         try:
             return phone.normalize(raw, region)
         except phone.InvalidPhone:
+            # Computed outside the call: the translation extractor reads its arguments.
+            country = f" ({region})" if region else ""
+            example = phone.example_mobile(region) or "600 123 456"
             raise ValidationError(
                 self.env._(
                     "The mobile number “%(number)s” cannot be read. Enter it in "
@@ -174,8 +177,8 @@ class ResPartner(models.Model):
                     "+48 600 123 456 or +370 686 88960), or as a national number of the "
                     "client's country%(region)s, for example %(example)s.",
                     number=raw,
-                    region=f" ({region})" if region else "",
-                    example=phone.example_mobile(region) or "600 123 456",
+                    region=country,
+                    example=example,
                 )
             ) from None
 
