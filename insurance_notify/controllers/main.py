@@ -14,7 +14,7 @@ def gateway_or_404(provider, secret, what="delivery report"):
     """The gateway a webhook's secret names; an unknown secret is a 404."""
     gateway = request.env["insurance.notify.gateway"].sudo()._find_by_secret(provider, secret)
     if not gateway:
-        _logger.warning("%s %s with an unknown secret refused", provider, what)
+        _logger.warning("%s %s refused: no gateway has that address", provider, what)
         raise NotFound()
     return gateway
 

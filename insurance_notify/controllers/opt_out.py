@@ -88,7 +88,7 @@ class InsuranceNotifyOptOut(http.Controller):
     def unsubscribe(self, partner_id, token, **_params):
         found = request.env["res.partner"]._insurance_unsubscribe_check(partner_id, token)
         if not found:
-            _logger.warning("Unsubscribe link with a bad token refused")
+            _logger.warning("Unsubscribe link refused: its signature does not match")
             raise NotFound()
         partner, email = found
         env = request.env

@@ -8,7 +8,11 @@ from . import insurance_notify_gateway
 from . import insurance_notify_rule
 from . import insurance_notify_rule_report
 from . import insurance_notify_message
+from . import insurance_notify_message_planning
+from . import insurance_notify_message_dispatch
+from . import insurance_notify_message_delivery
 from . import insurance_notify_batch
+from . import insurance_notify_batch_messages
 from . import sms_template
 from . import sms_sms
 from . import sms_tracker

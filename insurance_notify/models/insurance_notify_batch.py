@@ -18,14 +18,12 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from notify_engine import schedule, sms
+from notify_engine import sms
 
-from .insurance_notify_message import DEFAULT_WINDOW
-from .notify_event_sources import SOURCES, event_filters
+from .notify_event_sources import SOURCES
 
 # What a bulk send can be about; service reminders rest on the contract.
 TARGETS = [
@@ -403,48 +401,6 @@ class InsuranceNotifyBatch(models.Model):
             raise UserError(self.env._("Choose the clients to send to."))
 
     # ------------------------------------------------------------------
-    # Selection
-    # ------------------------------------------------------------------
-
-    def _select_targets(self):
-        """[(res_id, partner_id, policy_id, event_date)] this send is about."""
-        self.ensure_one()
-        if self.kind == "broadcast":
-            partners = self.partner_ids.filtered(lambda partner: partner.active)
-            return [(partner.id, partner.id, None, None) for partner in partners]
-        if not self.target:
-            return []
-        conditions = [
-            event_filters(self.company_id, self.insurer_ids, self.product_ids, self.user_ids)
-        ]
-        if self.target == "all_clients":
-            events = SQL(ALL_CLIENTS)
-        else:
-            today = self.env["insurance.notify.message"]._today()
-            events = SQL(SOURCES[self.target].events.format(year=today.year))
-            # Only what is still to come and still concerns the client.
-            conditions += [
-                SQL("e.event_date >= %s", self.date_from or today),
-                SQL("e.skip IS NULL"),
-                SQL("COALESCE(e.policy_state, 'valid') = 'valid'"),
-            ]
-            if self.date_to:
-                conditions.append(SQL("e.event_date <= %s", self.date_to))
-        self.env.flush_all()
-        return self.env.execute_query(
-            SQL(
-                """
-                SELECT e.res_id, e.partner_id, e.policy_id, e.event_date
-                  FROM (%s) AS e
-                 WHERE e.partner_id IS NOT NULL AND %s
-                 ORDER BY e.event_date, e.res_id
-                """,
-                events,
-                SQL(" AND ").join(conditions),
-            )
-        )
-
-    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
 
@@ -520,85 +476,3 @@ class InsuranceNotifyBatch(models.Model):
         for batch in running:
             if batch not in pending:
                 batch.state = "done"
-
-    # ------------------------------------------------------------------
-    # Messages
-    # ------------------------------------------------------------------
-
-    def _make_key(self, res_id, channel):
-        return f"batch-{self.id}-{self.res_model}-{res_id}-{channel}"
-
-    def _create_messages(self):
-        """Create this send's messages set-based, with the recipients, consent and
-        window every message has; return them."""
-        self.ensure_one()
-        Message = self.env["insurance.notify.message"].sudo()
-        targets = self._select_targets()
-        if not targets:
-            raise UserError(self.env._("No client matches this send."))
-        partners = self.env["res.partner"].browse({target[1] for target in targets})
-        recipients = Message._recipients(partners, self)
-        reminded = self._already_reminded([target[0] for target in targets])
-        now = Message._now()
-        gateway = self._gateway()
-        free_text = not (self.sms_template_id if self.channel == "sms" else self.mail_template_id)
-        body = False
-        if free_text:
-            body = self.body + (self._opt_out_suffix() if self.channel == "sms" else "")
-        slots = {}
-        vals_list = []
-        for res_id, partner_id, policy_id, event_date in targets:
-            recipient = recipients[partner_id]
-            vals = {
-                "key": self._make_key(res_id, recipient.channel),
-                "batch_id": self.id,
-                "company_id": self.company_id.id,
-                "res_model": self.res_model,
-                "res_id": res_id,
-                "policy_id": policy_id,
-                "partner_id": partner_id,
-                "channel": recipient.channel,
-                "event_date": event_date,
-                "number": recipient.number,
-                "email": recipient.email,
-                "timezone": recipient.timezone,
-                "gateway_id": gateway.id if recipient.channel == "sms" else False,
-                "sms_template_id": self.sms_template_id.id,
-                "mail_template_id": self.mail_template_id.id,
-                "body": body,
-            }
-            skip_reason = recipient.reason or (
-                self.env._("already reminded") if res_id in reminded else None
-            )
-            if skip_reason:
-                vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
-            else:
-                if recipient.timezone not in slots:
-                    slots[recipient.timezone] = schedule.next_window_start(
-                        now, recipient.timezone, *DEFAULT_WINDOW
-                    )
-                vals["scheduled_at"] = slots[recipient.timezone]
-            vals_list.append(vals)
-        return Message.create(vals_list)
-
-    def _already_reminded(self, res_ids):
-        """Records of a service reminder that another message reached lately."""
-        if self._is_marketing():
-            return set()
-        since = self.env["insurance.notify.message"]._now() - ALREADY_REMINDED_WITHIN
-        self.env["insurance.notify.message"].flush_model()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT DISTINCT res_id FROM insurance_notify_message
-                 WHERE res_model = %s AND res_id = ANY(%s)
-                   AND (batch_id IS NULL OR batch_id != %s)
-                   AND (state = 'sending' OR (state IN ('sent', 'delivered') AND sent_at >= %s))
-                """,
-                self.res_model,
-                res_ids,
-                self.id,
-                since,
-            )
-        )
-        return {res_id for (res_id,) in rows}
