@@ -47,12 +47,15 @@ def reset(cr):
 
 
 def queue(env, url, count):
+    """Queue ``count`` reminders about the book's policies, due now."""
     gateway = env["insurance.notify.gateway"].create(
         {"name": "bench loopback", "provider": "smsapi", "api_url": url, "smsapi_token": "bench"}
     )
+    # Archived, so it plans nothing; its window is open round the clock.
     rule = env["insurance.notify.rule"].create(
         {
             "name": "bench",
+            "active": False,
             "offsets": "7",
             "sms_template_id": env.ref("insurance_notify.sms_template_policy_expiry").id,
             "gateway_id": gateway.id,
@@ -64,9 +67,9 @@ def queue(env, url, count):
     env.cr.execute(
         """
         INSERT INTO insurance_notify_message
-               (key, rule_id, company_id, res_model, res_id, policy_id, partner_id, channel,
-                "offset", event_date, scheduled_at, state, number, timezone, gateway_id,
-                attempts, create_date, write_date, create_uid, write_uid)
+               (key, rule_id, company_id, res_model, res_id, policy_id, partner_id,
+                channel, "offset", event_date, scheduled_at, state, number, timezone,
+                gateway_id, attempts, create_date, write_date, create_uid, write_uid)
         SELECT 'bench-' || p.id, %(rule)s, p.company_id, 'insurance.policy', p.id, p.id,
                p.partner_id, 'sms', 7, p.date_end, now() at time zone 'UTC' - interval '1 minute',
                'queued', '+48600000000', 'UTC', %(gateway)s, 0, now(), now(), 1, 1

@@ -115,23 +115,26 @@ class InsuranceNotifyMessage(models.Model):
             )
         )
         ids = []
-        for chunk in split_every(1000, vals_list):
-            # A plain INSERT ... VALUES casts each value to its column's type.
-            values = SQL(", ").join(
+        for chunk in split_every(5000, vals_list):
+            # One array a column, cast to the column's type: a handful of
+            # parameters however many rows, so the statement is cheap to build.
+            arrays = SQL(", ").join(
                 SQL(
-                    "(%s, %s, %s, %s, %s)",
-                    SQL(", ").join(
-                        SQL("%s", vals.get(column) or None) for column in self.PLANNED_COLUMNS
-                    ),
-                    uid,
-                    now,
-                    uid,
-                    now,
+                    "%s::%s[]",
+                    [vals.get(column) or None for vals in chunk],
+                    SQL(self._fields[column].column_type[1]),
                 )
-                for vals in chunk
+                for column in self.PLANNED_COLUMNS
             )
             query = SQL(
-                "INSERT INTO insurance_notify_message (%s) VALUES %s RETURNING id", columns, values
+                "INSERT INTO insurance_notify_message (%s) "
+                "SELECT *, %s, %s, %s, %s FROM unnest(%s) RETURNING id",
+                columns,
+                uid,
+                now,
+                uid,
+                now,
+                arrays,
             )
             ids += [row[0] for row in self.env.execute_query(query)]
         # One2many fields (a policy's reminders, a rule's messages) must see them.
@@ -146,6 +149,20 @@ class InsuranceNotifyMessage(models.Model):
         ``rule`` is an automatic rule or a bulk send: anything with
         ``company_id``, ``channel``, ``timezone`` and ``_consent_requirements()``."""
         company_tz = rule.company_id.partner_id.tz
+        # Only the columns deciding a recipient: a partner has dozens more.
+        specific_field = rule._consent_requirements()[1]
+        partners.fetch(
+            [
+                "tz",
+                "phone_sanitized",
+                "email_normalized",
+                "consent_sms",
+                "consent_email",
+                "consent_marketing",
+                "consent_valid_until",
+                *([specific_field] if specific_field else []),
+            ]
+        )
         numbers = [number for number in partners.mapped("phone_sanitized") if number]
         emails = [email for email in partners.mapped("email_normalized") if email]
         # Both blacklists hold normalized values: compare in SQL, not through their

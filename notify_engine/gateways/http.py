@@ -30,7 +30,7 @@ _logger = logging.getLogger(__name__)
 
 class HttpGateway(Gateway):
     stop_batch_on = frozenset({AUTHORIZATION, RATE_LIMIT, NETWORK, PROVIDER})
-    concurrency = 8
+    concurrency = 16
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
