@@ -19,6 +19,19 @@ def gateway_or_404(provider, secret, what="delivery report"):
     return gateway
 
 
+def twilio_form_or_403(gateway, own_url, what):
+    """A Twilio callback's form, once its X-Twilio-Signature is checked; else 403."""
+    adapter = gateway._make_adapter()
+    form = request.httprequest.form
+    signature = request.httprequest.headers.get("X-Twilio-Signature", "")
+    # Twilio signs the address it was given; behind a proxy it differs from ours.
+    urls = [own_url, request.httprequest.url]
+    if not any(url and adapter.validate_signature(url, form, signature) for url in urls):
+        _logger.warning("Twilio %s with a bad signature refused", what)
+        raise Forbidden()
+    return form.to_dict()
+
+
 class InsuranceNotifyDeliveryReports(http.Controller):
     def _gateway(self, provider, secret):
         return gateway_or_404(provider, secret)
@@ -57,13 +70,6 @@ class InsuranceNotifyDeliveryReports(http.Controller):
     )
     def twilio_report(self, secret, **_params):
         gateway = self._gateway("twilio", secret)
-        adapter = gateway._make_adapter()
-        form = request.httprequest.form
-        signature = request.httprequest.headers.get("X-Twilio-Signature", "")
-        # Twilio signs the address it was given; behind a proxy it differs from ours.
-        urls = [gateway._delivery_report_url(), request.httprequest.url]
-        if not any(url and adapter.validate_signature(url, form, signature) for url in urls):
-            _logger.warning("Twilio delivery report with a bad signature refused")
-            raise Forbidden()
-        self._apply(gateway, form.to_dict())
+        form = twilio_form_or_403(gateway, gateway._delivery_report_url(), "delivery report")
+        self._apply(gateway, form)
         return request.make_response("", headers=[("Content-Type", "text/plain")], status=204)

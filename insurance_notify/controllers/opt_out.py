@@ -3,12 +3,12 @@
 import logging
 
 from markupsafe import Markup
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.http import request
 
-from .main import gateway_or_404
+from .main import gateway_or_404, twilio_form_or_403
 
 _logger = logging.getLogger(__name__)
 
@@ -56,14 +56,8 @@ class InsuranceNotifyOptOut(http.Controller):
     )
     def twilio_inbound(self, secret, **_params):
         gateway = gateway_or_404("twilio", secret, "inbound message")
-        adapter = gateway._make_adapter()
-        form = request.httprequest.form
-        signature = request.httprequest.headers.get("X-Twilio-Signature", "")
-        urls = [gateway.sudo().inbound_url, request.httprequest.url]
-        if not any(url and adapter.validate_signature(url, form, signature) for url in urls):
-            _logger.warning("Twilio inbound message with a bad signature refused")
-            raise Forbidden()
-        self._inbound(gateway, form.to_dict())
+        form = twilio_form_or_403(gateway, gateway.sudo().inbound_url, "inbound message")
+        self._inbound(gateway, form)
         # Empty TwiML: no automatic answer from us (Twilio confirms STOP itself).
         return request.make_response(
             "<Response/>", headers=[("Content-Type", "text/xml")], status=200

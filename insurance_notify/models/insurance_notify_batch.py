@@ -14,8 +14,6 @@ another message (an automatic rule's or another run's) already reached in the
 last 24 hours is skipped as "already reminded", not sent again.
 """
 
-from datetime import timedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -34,18 +32,6 @@ TARGETS = [
 ]
 SERVICE_TARGETS = ("installment_due", "policy_expiry", "inspection_expiry")
 
-# Clients with a valid policy, in the columns of the event sources, so that the
-# same filters apply; one row per client.
-ALL_CLIENTS = """
-    SELECT DISTINCT ON (p.partner_id) p.partner_id AS res_id, p.partner_id,
-           NULL::int AS policy_id, NULL::date AS event_date, p.company_id, p.insurer_id,
-           p.product_id, p.user_id, p.sales_channel, p.state AS policy_state, NULL AS skip
-      FROM insurance_policy p
-      JOIN res_partner r ON r.id = p.partner_id
-     WHERE r.active AND NOT COALESCE(r.is_insurer, FALSE) AND p.state = 'valid'
-"""
-
-ALREADY_REMINDED_WITHIN = timedelta(hours=24)
 COUNT_STATES = {
     "queued": "queued",
     "sending": "queued",

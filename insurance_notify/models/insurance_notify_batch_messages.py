@@ -11,15 +11,6 @@ from notify_engine import schedule
 from .insurance_notify_message import DEFAULT_WINDOW
 from .notify_event_sources import SOURCES, event_filters
 
-# What a bulk send can be about; service reminders rest on the contract.
-TARGETS = [
-    ("installment_due", "Installments due"),
-    ("policy_expiry", "Policies ending"),
-    ("inspection_expiry", "Technical inspections"),
-    ("all_clients", "All clients"),
-]
-SERVICE_TARGETS = ("installment_due", "policy_expiry", "inspection_expiry")
-
 # Clients with a valid policy, in the columns of the event sources, so that the
 # same filters apply; one row per client.
 ALL_CLIENTS = """
@@ -32,15 +23,6 @@ ALL_CLIENTS = """
 """
 
 ALREADY_REMINDED_WITHIN = timedelta(hours=24)
-COUNT_STATES = {
-    "queued": "queued",
-    "sending": "queued",
-    "sent": "sent",
-    "delivered": "sent",
-    "failed": "failed",
-    "skipped": "skipped",
-    "cancelled": "cancelled",
-}
 
 
 class InsuranceNotifyBatch(models.Model):
