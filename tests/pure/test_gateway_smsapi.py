@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 
 import pytest
@@ -278,10 +279,10 @@ def test_json_without_list_is_retryable_provider_trouble(fake, make_gateway):
 
 def test_slow_answer_is_a_retryable_network_failure(fake, make_gateway):
     fake.reply(200, ok_answer(), delay=0.6)
-    started = time.monotonic()
+    # Not timed (the machine may be busy): without the read timeout the
+    # answer would arrive and be accepted.
     [result] = make_gateway(timeout=SHORT).send([sms()])
 
-    assert time.monotonic() - started < 0.55
     assert result.error_class == base.NETWORK
     assert result.retryable
     assert "ReadTimeout" in result.error_text
@@ -496,16 +497,24 @@ def test_report_without_id_gives_nothing():
 
 
 def test_a_batch_keeps_several_requests_in_flight(fake, make_gateway):
-    # 17 messages at 100 ms each would take 1.7 s one after another; the first
-    # goes alone, the other 16 eight at a time.
-    fake.respond(
-        lambda request: Reply(200, ok_answer(idx=request.form["idx"]), {}, 0.1),
-    )
-    messages = [sms(key=f"k{n}") for n in range(17)]
-    start = time.perf_counter()
+    # Counted at the provider, not timed: a slow answer holds its request open
+    # while the others arrive.
+    lock = threading.Lock()
+    in_flight, most = [0], [0]
+
+    def slow_answer(request):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.1)
+        with lock:
+            in_flight[0] -= 1
+        return Reply(200, ok_answer(idx=request.form["idx"]))
+
+    fake.respond(slow_answer)
+    messages = [sms(key=f"k{n}") for n in range(33)]
     results = make_gateway().send(messages)
-    elapsed = time.perf_counter() - start
     assert [r.key for r in results] == [m.key for m in messages]
     assert all(r.accepted for r in results)
     assert sorted(r.form["idx"] for r in fake.received) == sorted(m.key for m in messages)
-    assert elapsed < 0.8
+    assert most[0] >= 4

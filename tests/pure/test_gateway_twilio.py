@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 
 import pytest
 from fake_providers import FakeProvider, Reply
@@ -211,10 +210,10 @@ def test_error_with_malformed_json_is_rejected_with_status(fake, make_gateway):
 
 def test_slow_answer_is_a_retryable_network_failure(fake, make_gateway):
     fake.reply(201, created(), delay=0.6)
-    started = time.monotonic()
+    # Not timed (the machine may be busy): without the read timeout the
+    # answer would arrive and be accepted.
     [result] = make_gateway(sender="Broker", timeout=SHORT).send([sms()])
 
-    assert time.monotonic() - started < 0.55
     assert result.error_class == base.NETWORK
     assert result.retryable
     # No idempotency key at Twilio: the caller is told a retry may duplicate.
