@@ -6,8 +6,6 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from notify_engine import schedule
-
 from .insurance_notify_message import DEFAULT_WINDOW
 from .notify_event_sources import SOURCES, event_filters
 
@@ -119,14 +117,7 @@ class InsuranceNotifyBatch(models.Model):
             skip_reason = recipient.reason or (
                 self.env._("already reminded") if res_id in reminded else None
             )
-            if skip_reason:
-                vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
-            else:
-                if recipient.timezone not in slots:
-                    slots[recipient.timezone] = schedule.next_window_start(
-                        now, recipient.timezone, *DEFAULT_WINDOW
-                    )
-                vals["scheduled_at"] = slots[recipient.timezone]
+            Message._skip_or_schedule(vals, skip_reason, now, DEFAULT_WINDOW, slots)
             vals_list.append(vals)
         return Message.create(vals_list)
 

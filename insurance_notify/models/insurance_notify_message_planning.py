@@ -69,17 +69,24 @@ class InsuranceNotifyMessage(models.Model):
                 "gateway_id": gateway.id if recipient.channel == "sms" else False,
                 "state": "queued",
             }
-            skip_reason = rule._skip_reason(occ) or recipient.reason
-            if skip_reason:
-                vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
-            else:
-                if recipient.timezone not in slots:
-                    slots[recipient.timezone] = schedule.next_window_start(
-                        now, recipient.timezone, *window
-                    )
-                vals["scheduled_at"] = slots[recipient.timezone]
+            self._skip_or_schedule(
+                vals, rule._skip_reason(occ) or recipient.reason, now, window, slots
+            )
             vals_list.append(vals)
         return self._insert_planned(vals_list)
+
+    @api.model
+    def _skip_or_schedule(self, vals, skip_reason, now, window, slots):
+        """Mark a new message's values skipped with the reason, or give them the
+        next slot of the sending window in the recipient's timezone. ``slots``
+        caches that slot per timezone: every recipient in one gets the same."""
+        if skip_reason:
+            vals.update(state="skipped", reason=skip_reason, scheduled_at=now)
+            return
+        timezone = vals["timezone"]
+        if timezone not in slots:
+            slots[timezone] = schedule.next_window_start(now, timezone, *window)
+        vals["scheduled_at"] = slots[timezone]
 
     # Columns a planned message is created with; the others start empty.
     PLANNED_COLUMNS = (

@@ -1,19 +1,5 @@
 import { registry } from "@web/core/registry";
-
-function pick(field, text) {
-    return [
-        {
-            content: `Type ${text} in ${field}`,
-            trigger: `.o_field_widget[name=${field}] input`,
-            run: `edit ${text}`,
-        },
-        {
-            content: `Choose ${text}`,
-            trigger: `.o-autocomplete--dropdown-item a:contains('${text}')`,
-            run: "click",
-        },
-    ];
-}
+import { pick } from "@insurance_notify/tours/tour_helpers";
 
 registry.category("web_tour.tours").add("insurance_notify_client_card", {
     url: "/odoo/action-insurance_notify.action_insurance_client/new",

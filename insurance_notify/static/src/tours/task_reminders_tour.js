@@ -1,22 +1,8 @@
 import { formatDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
+import { pick } from "@insurance_notify/tours/tour_helpers";
 
 const { DateTime } = luxon;
-
-function pick(field, text) {
-    return [
-        {
-            content: `Type ${text} in ${field}`,
-            trigger: `.o_field_widget[name=${field}] input`,
-            run: `edit ${text}`,
-        },
-        {
-            content: `Choose ${text}`,
-            trigger: `.o-autocomplete--dropdown-item a:contains('${text}')`,
-            run: "click",
-        },
-    ];
-}
 
 registry.category("web_tour.tours").add("insurance_notify_task_reminders", {
     url: "/odoo/action-project.action_view_all_task/new",
