@@ -82,6 +82,11 @@ class InsuranceNotifyMessage(models.Model):
     )
     gateway_id = fields.Many2one("insurance.notify.gateway", readonly=True)
     provider_ref = fields.Char(string="Provider ID", index=True, readonly=True)
+    is_sandbox = fields.Boolean(
+        string="Sandbox (not sent)",
+        readonly=True,
+        help="Handled by the sandbox gateway: kept here, never sent to the client's phone.",
+    )
     attempts = fields.Integer(readonly=True)
     sending_since = fields.Datetime(readonly=True)
     sent_at = fields.Datetime(readonly=True)

@@ -327,6 +327,7 @@ class InsuranceNotifyMessage(models.Model):
                     "attempts": attempts,
                     "reason": False,
                     "error_class": False,
+                    "is_sandbox": self.gateway_id.provider == "sandbox",
                     "currency_id": self.gateway_id.currency_id.id,
                     "cost": parts * self.gateway_id.cost_per_part,
                 }
