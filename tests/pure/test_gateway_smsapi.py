@@ -339,6 +339,7 @@ def test_account_wide_failure_stops_the_batch(fake, make_gateway, reply, error_c
     assert len(fake.received) == 1
     assert [r.key for r in results] == ["a", "b", "c"]
     assert {r.error_class for r in results} == {error_class}
+    assert [r.not_tried for r in results] == [False, True, True]
     assert results[1].error_text.startswith("not tried")
 
 
@@ -351,6 +352,7 @@ def test_per_message_failure_does_not_stop_the_batch(fake, make_gateway):
     fake.respond(answer)
     results = make_gateway().send([sms(key="bad"), sms(key="good")])
     assert [r.accepted for r in results] == [False, True]
+    assert not any(r.not_tried for r in results)
     assert len(fake.received) == 2
 
 
