@@ -25,9 +25,12 @@ TOO_LONG = "too_long"
 NETWORK = "network"
 PROVIDER = "provider"
 REJECTED = "rejected"  # refused for a reason no retry can fix (unknown codes too)
-OPTED_OUT = "opted_out"  # the recipient replied STOP to the provider
+OPTED_OUT = "opted_out"  # the recipient replied STOP, or is on the provider's blacklist
+# Too many messages to this one number just now: try it again later, but the
+# rest of the batch goes on (it is not the account or the provider).
+NUMBER_BUSY = "number_busy"
 
-RETRYABLE = frozenset({RATE_LIMIT, NETWORK, PROVIDER})
+RETRYABLE = frozenset({RATE_LIMIT, NETWORK, PROVIDER, NUMBER_BUSY})
 # The provider is down or throttling the whole account: every message would
 # meet the same answer now, so a caller stops its run and spends no attempts.
 OUTAGE = frozenset({RATE_LIMIT, NETWORK, PROVIDER})

@@ -12,6 +12,7 @@ from notify_engine.gateways.base import SendResult
         (base.NETWORK, True, True),
         (base.PROVIDER, True, True),
         (base.RATE_LIMIT, True, True),
+        (base.NUMBER_BUSY, True, False),  # one number is busy, not the provider
         (base.AUTHORIZATION, False, False),
         (base.CREDITS, False, False),
         (base.INVALID_NUMBER, False, False),
