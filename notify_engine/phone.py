@@ -3,6 +3,12 @@
 Numbers are stored in E.164 (``+48600123456``) and converted to a provider's
 format only at the moment of sending, so a change of provider never rewrites
 stored data.
+
+A national number is read in the client's region. Without a region, only a
+number written with its country code (``+48 …`` or ``0048 …``) is accepted:
+bare digits are refused with reason "needs_country_code" rather than guessed
+(``508 449 246`` would otherwise be read as Saint-Pierre-et-Miquelon, and
+``8 624 95677`` as China).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 UNPARSEABLE = "unparseable"
 INVALID = "invalid"
 NOT_MOBILE = "not_mobile"
+NEEDS_COUNTRY_CODE = "needs_country_code"  # national digits, and no region to read them in
 
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
@@ -47,6 +54,7 @@ class InvalidPhone(ValueError):
         UNPARSEABLE: "not a phone number",
         INVALID: "not a valid phone number",
         NOT_MOBILE: "not a mobile number",
+        NEEDS_COUNTRY_CODE: "no country known; write the number with its country code",
     }
 
     def __init__(self, raw: str, reason: str):
@@ -65,13 +73,13 @@ def _international_retry(text: str, region: str | None) -> str | None:
 
     ``48600123456`` typed for a Polish client is Poland's code without the
     ``+``; phonenumbers reads it as a national number first and finds it too long.
+    Without a region only the ``00`` prefix says the digits are international.
     """
     if not _DIGITS_AND_SEPARATORS.fullmatch(text):
         return None
     digits = re.sub(r"\D", "", text)
     if region is None:
-        # Without a region the only reading left is international.
-        return "+" + (digits[2:] if digits.startswith("00") else digits)
+        return "+" + digits[2:] if digits.startswith("00") else None
     country_code = phonenumbers.country_code_for_region(region)
     if country_code and digits.startswith(str(country_code)):
         return "+" + digits
@@ -83,8 +91,16 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
     reason = INVALID
     try:
         number = phonenumbers.parse(text, region)
-    except NumberParseException:
+    except NumberParseException as error:
         number, reason = None, UNPARSEABLE
+        if (
+            region is None
+            and error.error_type == NumberParseException.INVALID_COUNTRY_CODE
+            and "+" not in text
+        ):
+            # Digits with no country code and no region: any country read
+            # into them would be a guess.
+            reason = NEEDS_COUNTRY_CODE
     if number is not None and phonenumbers.is_valid_number(number):
         return number
 
@@ -94,9 +110,12 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
             second = phonenumbers.parse(retry, None)
         except NumberParseException:
             second = None
-        if second is not None:
-            if phonenumbers.is_valid_number(second):
-                return second
+        if second is not None and phonenumbers.is_valid_number(second):
+            return second
+        if region is None:
+            # "00…" said it was international: the verdict is that reading's.
+            reason = UNPARSEABLE if second is None else INVALID
+        elif second is not None:
             reason = INVALID
     raise InvalidPhone(raw, reason)
 
@@ -105,7 +124,9 @@ def normalize(raw: str, region: str | None) -> str:
     """E.164 form of ``raw`` read in ``region`` (ISO 3166 code such as "PL").
 
     An empty or blank input gives "" because the phone fields are optional.
-    Raises :class:`InvalidPhone` with reason "unparseable" or "invalid".
+    Raises :class:`InvalidPhone` with reason "unparseable", "invalid", or,
+    when ``region`` is empty and ``raw`` has no ``+``/``00`` country code,
+    "needs_country_code".
     """
     if not raw or not raw.strip():
         return ""

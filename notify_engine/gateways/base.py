@@ -2,9 +2,11 @@
 
 A gateway takes a batch of :class:`OutgoingSms` and answers, per message, a
 :class:`SendResult`: accepted with the provider's id, or failed with an error
-class, the provider's code and text, and whether trying again can help. It also
-turns a provider's delivery-report callback into :class:`DeliveryReport` rows.
-Adapters never raise for a provider's answer; only programming errors raise.
+class, the provider's code and text, whether trying again can help
+(:attr:`SendResult.retryable`), and whether the provider itself is down or
+throttling (:attr:`SendResult.outage`: stop the run, keep the rest queued). It
+also turns a provider's delivery-report callback into :class:`DeliveryReport`
+rows. Adapters never raise for a provider's answer; only programming errors raise.
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ TOO_LONG = "too_long"
 NETWORK = "network"
 PROVIDER = "provider"
 REJECTED = "rejected"  # refused for a reason no retry can fix (unknown codes too)
-OPTED_OUT = "opted_out"  # the recipient replied STOP to the provider
+OPTED_OUT = "opted_out"  # the recipient replied STOP, or is on the provider's blacklist
+# Too many messages to this one number just now: try it again later, but the
+# rest of the batch goes on (it is not the account or the provider).
+NUMBER_BUSY = "number_busy"
 
-RETRYABLE = frozenset({RATE_LIMIT, NETWORK, PROVIDER})
+RETRYABLE = frozenset({RATE_LIMIT, NETWORK, PROVIDER, NUMBER_BUSY})
+# The provider is down or throttling the whole account: every message would
+# meet the same answer now, so a caller stops its run and spends no attempts.
+OUTAGE = frozenset({RATE_LIMIT, NETWORK, PROVIDER})
 
 # Delivery states a report can move a message to.
 DELIVERED = "delivered"
@@ -53,10 +61,21 @@ class SendResult:
     # The provider had already accepted this key (e.g. SMSAPI error 53): the
     # message went out before, so it counts as sent and is not sent again.
     already_sent: bool = False
+    # Never sent to the provider: an earlier message of the same batch met a
+    # batch-stopping failure, whose class, code and text this one carries.
+    not_tried: bool = False
 
     @property
     def retryable(self) -> bool:
+        """Failed, and the same message may go through on a later try."""
         return not self.accepted and self.error_class in RETRYABLE
+
+    @property
+    def outage(self) -> bool:
+        """Failed because the provider is down or throttling, not because of
+        this message: stop the run and keep the rest queued without spending
+        their attempts."""
+        return not self.accepted and self.error_class in OUTAGE
 
     @classmethod
     def failure(cls, key, error_class, code=None, text=None):

@@ -4,8 +4,8 @@ Sending keeps several requests in flight (a provider answering in 20 ms
 would otherwise cap a dispatcher at 50 messages a second). The first request
 of a batch goes alone: when it meets an account-wide or transport failure
 (bad token, no credits, provider down), the rest of the batch is not tried and
-carries that failure, so a dead provider costs one timeout, not one per message.
-After it, a window of ``concurrency`` requests slides over the batch.
+carries that failure with ``not_tried`` set, so a dead provider costs one
+timeout, not one per message. After it, a window of ``concurrency`` requests slides over the batch.
 """
 
 from __future__ import annotations
@@ -56,11 +56,13 @@ class HttpGateway(Gateway):
             # Requests already in flight finish; the ones not started yet are
             # not tried once any of them met a batch-stopping failure.
             if stopped:
-                return SendResult.failure(
+                return SendResult(
                     message.key,
-                    stopped[0].error_class,
-                    stopped[0].error_code,
-                    f"not tried: {stopped[0].error_text}",
+                    False,
+                    error_class=stopped[0].error_class,
+                    error_code=stopped[0].error_code,
+                    error_text=f"not tried: {stopped[0].error_text}",
+                    not_tried=True,
                 )
             result = self._send_one(message)
             if self._stops_batch(result):
@@ -69,7 +71,7 @@ class HttpGateway(Gateway):
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             results = [first, *pool.map(attempt, messages[1:])]
-        not_tried = sum(1 for r in results if (r.error_text or "").startswith("not tried: "))
+        not_tried = sum(1 for r in results if r.not_tried)
         if not_tried:
             _logger.warning(
                 "%s batch stopped after %s (code %s); %d of %d messages not tried",

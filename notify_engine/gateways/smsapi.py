@@ -9,7 +9,9 @@ twice, which is also why lost answers are safe to class as retryable here.
 A batch stops at the first account-wide or transport failure (authorization,
 credits, rate limit, network, provider trouble): the rest would fail the same
 way, each after a full timeout. Messages not tried carry the same error class,
-so the caller treats them exactly like the one that was tried.
+so the caller treats them exactly like the one that was tried. Too many
+messages to one number (error 52) is NUMBER_BUSY: retryable later, but it
+concerns that number only, so the batch goes on.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from notify_engine.gateways.base import (
     FAILED,
     INVALID_NUMBER,
     NETWORK,
+    NUMBER_BUSY,
+    OPTED_OUT,
     PROVIDER,
     RATE_LIMIT,
     REJECTED,
@@ -46,22 +50,28 @@ DEFAULT_TIMEOUT = (5, 15)
 
 ALREADY_SENT = "53"
 
-# SMSAPI error codes; anything not listed is REJECTED (not retryable), so an
-# unknown answer can never loop.
+# SMSAPI error codes (its documented list of API errors); anything not listed
+# is REJECTED (not retryable), so an unknown answer can never loop.
 ERROR_CLASSES = {
     "11": TOO_LONG,  # too long, empty, or special characters with nounicode
     "12": TOO_LONG,  # too many parts
     "13": INVALID_NUMBER,  # invalid, landline or blacklisted number
     "14": SENDER,
+    "52": NUMBER_BUSY,  # too many attempts to one number (10 within 60 s): later
+    "57": OPTED_OUT,  # the number is on this account's blacklist at SMSAPI
+    "59": OPTED_OUT,  # the number is on the OptOut list
     "101": AUTHORIZATION,
     "102": AUTHORIZATION,  # wrong login or password (legacy auth)
     "105": AUTHORIZATION,  # caller's IP not on the account's allow list
     "103": CREDITS,
+    "201": PROVIDER,  # internal system error (temporary)
+    "202": RATE_LIMIT,  # too many simultaneous requests, message not sent
     "203": RATE_LIMIT,
     "999": PROVIDER,
 }
 
-# Failures after which the next message of the batch would fail the same way.
+# What GET /profile answers; "points" is missing on subscription accounts.
+_PROFILE_FIELDS = frozenset({"points", "username", "name", "payment_type", "user_type"})
 
 # Delivery-report statuses, by code and by name; SMSAPI sends either.
 _STATUS_NAMES = {
@@ -210,11 +220,15 @@ class SmsapiGateway(HttpGateway):
         item = items[0]
         if item.get("error") not in (None, ""):
             return self._error_result(key, item.get("error"), item.get("message"), item)
+        # With details=1 the part count may come at the top level instead.
+        parts = item.get("parts")
+        if parts is None:
+            parts = payload.get("parts")
         return SendResult(
             key,
             True,
             provider_ref=_str_or_none(item.get("id")),
-            parts=_int_or_none(item.get("parts")),
+            parts=_int_or_none(parts),
         )
 
     def _error_result(self, key, code, text, payload):
@@ -260,10 +274,15 @@ class SmsapiGateway(HttpGateway):
             return False, f"authorization failed (HTTP {response.status_code})"
         if response.status_code != 200:
             return False, f"unexpected HTTP {response.status_code}"
-        if not isinstance(payload, dict) or "points" not in payload:
+        if not isinstance(payload, dict) or not _PROFILE_FIELDS.intersection(payload):
             return False, "malformed profile answer"
         _logger.info("SMSAPI profile check ok")
-        return True, f"points: {payload['points']}"
+        if "points" in payload:
+            return True, f"points: {payload['points']}"
+        # Subscription (postpaid) accounts have no points balance to show.
+        kind = payload.get("payment_type")
+        detail = f" ({kind})" if kind else ""
+        return True, f"account works; no points balance{detail}"
 
     # -- delivery reports ------------------------------------------------
 

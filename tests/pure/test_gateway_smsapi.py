@@ -171,6 +171,11 @@ def test_malformed_number_is_refused_before_any_request(fake, make_gateway):
         (27, REJECTED, False),
         (4242, REJECTED, False),  # a code we do not know must not loop
         (999, base.PROVIDER, True),
+        (201, base.PROVIDER, True),  # internal system error, temporary
+        (202, base.RATE_LIMIT, True),  # too many simultaneous requests
+        (52, base.NUMBER_BUSY, True),  # too many messages to this number just now
+        (57, base.OPTED_OUT, False),  # number on the account's blacklist at SMSAPI
+        (59, base.OPTED_OUT, False),  # number on the OptOut list
     ],
 )
 def test_errors_with_http_200_are_mapped(fake, make_gateway, code, error_class, retryable):
@@ -211,6 +216,24 @@ def test_idx_already_used_means_already_sent(fake, make_gateway):
     assert result.provider_ref is None
     assert result.error_code == "53"
     assert not result.retryable
+
+
+def test_parts_at_the_top_level_when_the_entry_has_none(fake, make_gateway):
+    # With details=1 SMSAPI may give the part count beside the list.
+    answer = ok_answer("6A1B2C3D")
+    del answer["list"][0]["parts"]
+    answer["parts"] = 3
+    fake.reply(200, answer)
+    [result] = make_gateway().send([sms()])
+    assert (result.accepted, result.provider_ref, result.parts) == (True, "6A1B2C3D", 3)
+
+
+def test_parts_of_the_entry_win_over_the_top_level(fake, make_gateway):
+    answer = ok_answer(parts=2)
+    answer["parts"] = 5
+    fake.reply(200, answer)
+    [result] = make_gateway().send([sms()])
+    assert result.parts == 2
 
 
 def test_fresh_send_is_not_marked_already_sent(fake, make_gateway):
@@ -329,6 +352,8 @@ def test_token_is_required():
         (Reply(200, {"error": 103, "message": "Not enough points"}), base.CREDITS),
         (Reply(200, {"error": 101, "message": "Authorization failed"}), base.AUTHORIZATION),
         (Reply(200, {"error": 203, "message": "Too many requests"}), base.RATE_LIMIT),
+        (Reply(200, {"error": 202, "message": "Too many simultaneous"}), base.RATE_LIMIT),
+        (Reply(200, {"error": 201, "message": "System internal error"}), base.PROVIDER),
         (Reply(503, b"down"), base.PROVIDER),
     ],
 )
@@ -339,6 +364,7 @@ def test_account_wide_failure_stops_the_batch(fake, make_gateway, reply, error_c
     assert len(fake.received) == 1
     assert [r.key for r in results] == ["a", "b", "c"]
     assert {r.error_class for r in results} == {error_class}
+    assert [r.not_tried for r in results] == [False, True, True]
     assert results[1].error_text.startswith("not tried")
 
 
@@ -351,7 +377,32 @@ def test_per_message_failure_does_not_stop_the_batch(fake, make_gateway):
     fake.respond(answer)
     results = make_gateway().send([sms(key="bad"), sms(key="good")])
     assert [r.accepted for r in results] == [False, True]
+    assert not any(r.not_tried for r in results)
     assert len(fake.received) == 2
+
+
+def test_too_many_messages_to_one_number_is_retryable_but_not_an_outage(fake, make_gateway):
+    def answer(request):
+        if request.form["to"] == "48600000001":
+            return Reply(200, {"error": 52, "message": "Too many attempts to one number"})
+        return Reply(200, ok_answer("id-" + request.form["idx"]))
+
+    fake.respond(answer)
+    results = make_gateway().send(
+        [sms(key="busy", number="+48600000001"), sms(key="b"), sms(key="c")]
+    )
+
+    busy = results[0]
+    assert (busy.error_class, busy.retryable, busy.outage) == (base.NUMBER_BUSY, True, False)
+    assert [r.accepted for r in results] == [False, True, True]
+    assert len(fake.received) == 3
+
+
+@pytest.mark.parametrize("code", [201, 202])
+def test_temporary_provider_errors_are_an_outage(fake, make_gateway, code):
+    fake.reply(200, {"error": code, "message": "temporary"})
+    [result] = make_gateway().send([sms()])
+    assert result.outage
 
 
 # -- secrets stay out of logs and texts -----------------------------------
@@ -398,6 +449,23 @@ def test_connection_reports_points_without_sending(fake, make_gateway):
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
 
 
+def test_connection_subscription_account_without_points_works(fake, make_gateway):
+    fake.reply(
+        200,
+        {
+            "name": "Broker",
+            "username": "broker@example.pl",
+            "email": "broker@example.pl",
+            "phone_number": "48600123456",
+            "payment_type": "subscription",
+            "user_type": "native",
+        },
+    )
+    ok, text = make_gateway().test_connection()
+    assert ok
+    assert text == "account works; no points balance (subscription)"
+
+
 def test_connection_with_bad_token(fake, make_gateway):
     fake.reply(401, {"error": 101, "message": "Authorization failed"})
     ok, text = make_gateway().test_connection()
@@ -419,8 +487,9 @@ def test_connection_slow_server(fake, make_gateway):
     assert "ReadTimeout" in text
 
 
-def test_connection_malformed_answer(fake, make_gateway):
-    fake.reply(200, "not json")
+@pytest.mark.parametrize("body", ["not json", [], {"unexpected": 1}])
+def test_connection_malformed_answer(fake, make_gateway, body):
+    fake.reply(200, body)
     ok, text = make_gateway().test_connection()
     assert not ok
     assert "malformed" in text

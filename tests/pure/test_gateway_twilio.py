@@ -238,6 +238,7 @@ def test_account_wide_failure_stops_the_batch(fake, make_gateway):
     results = make_gateway(sender="Broker").send([sms(key="a"), sms(key="b")])
     assert len(fake.received) == 1
     assert [r.error_class for r in results] == [base.AUTHORIZATION, base.AUTHORIZATION]
+    assert [r.not_tried for r in results] == [False, True]
     assert results[1].error_text.startswith("not tried")
 
 

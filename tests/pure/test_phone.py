@@ -16,9 +16,12 @@ NORMALIZED = [
     ("370 686 88960", "LT", "+37068688960"),
     ("+370 686 88960", "PL", "+37068688960"),
     ("00370 686 88960", "PL", "+37068688960"),
+    # No region known: a number written with its country code still reads.
     ("+48 600 123 456", None, "+48600123456"),
-    ("48600123456", None, "+48600123456"),
     ("0048 600 123 456", None, "+48600123456"),
+    ("(+48) 600.123.456", None, "+48600123456"),
+    ("+370 686 88960", "", "+37068688960"),
+    ("00370 686 88960", "  ", "+37068688960"),
 ]
 
 # (typed by a user, country of the client, reason given back)
@@ -30,8 +33,18 @@ REFUSED = [
     ("600 123 4567", "PL", "invalid"),
     ("+48 100 000 000", "PL", "invalid"),
     ("4812", "PL", "invalid"),
-    ("600123456", None, "invalid"),
     ("600123456", "XX", "unparseable"),
+    # No region known and no country code: the digits are not guessed at.
+    ("600123456", None, "needs_country_code"),
+    ("508 449 246", None, "needs_country_code"),  # not Saint-Pierre-et-Miquelon
+    ("8 624 95677", None, "needs_country_code"),  # not China
+    ("48600123456", None, "needs_country_code"),
+    ("600 123 456", "", "needs_country_code"),
+    ("600 123 456", False, "needs_country_code"),  # Odoo's empty country
+    ("abc", None, "unparseable"),
+    ("+999 123", None, "unparseable"),
+    ("0048 100 000 000", None, "invalid"),
+    ("00999 123", None, "unparseable"),  # "00" said international; no such country
 ]
 
 GATEWAY_FORMS = [
@@ -64,6 +77,18 @@ def test_blank_number_is_not_an_error(raw):
 def test_invalid_phone_is_a_value_error_with_an_english_log_message():
     with pytest.raises(ValueError, match="not a valid phone number: '123'"):
         phone.normalize("123", "PL")
+
+
+def test_needs_country_code_says_so_in_the_log_message():
+    with pytest.raises(InvalidPhone, match="country code: '508 449 246'"):
+        phone.normalize("508 449 246", None)
+
+
+def test_require_mobile_without_region_asks_for_the_country_code():
+    with pytest.raises(InvalidPhone) as caught:
+        phone.require_mobile("8-686 88960", None)
+    assert caught.value.reason == "needs_country_code"
+    assert phone.require_mobile("+370 686 88960", None) == "+37068688960"
 
 
 def test_national_number_of_another_country_is_not_reinterpreted():
