@@ -6,7 +6,9 @@ class, the provider's code and text, whether trying again can help
 (:attr:`SendResult.retryable`), and whether the provider itself is down or
 throttling (:attr:`SendResult.outage`: stop the run, keep the rest queued). It
 also turns a provider's delivery-report callback into :class:`DeliveryReport`
-rows. Adapters never raise for a provider's answer; only programming errors raise.
+rows. A provider without an idempotency key (:attr:`Gateway.idempotent` False)
+answers :meth:`Gateway.find_sent`: did an attempt cut short go out after all?
+Adapters never raise for a provider's answer; only programming errors raise.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+
+# datetime.UTC is Python 3.11+; Odoo 18 still runs on 3.10.
+_UTC = timezone.utc  # noqa: UP017
 
 # Error classes shared by every adapter, so callers need not know providers.
 INVALID_NUMBER = "invalid_number"
@@ -58,8 +64,9 @@ class SendResult:
     error_class: str | None = None
     error_code: str | None = None
     error_text: str | None = None
-    # The provider had already accepted this key (e.g. SMSAPI error 53): the
-    # message went out before, so it counts as sent and is not sent again.
+    # The provider had already accepted this key (e.g. SMSAPI error 53), or
+    # find_sent found the message there: it went out before, so it counts as
+    # sent and is not sent again.
     already_sent: bool = False
     # Never sent to the provider: an earlier message of the same batch met a
     # batch-stopping failure, whose class, code and text this one carries.
@@ -103,10 +110,36 @@ class Gateway(ABC):
     """A provider account. Subclasses take their settings as keyword arguments."""
 
     provider = ""
+    # Sending again under the same OutgoingSms.key never sends twice: the
+    # provider refuses a key it has seen and the result says already_sent.
+    # Where False (Twilio), a message whose attempt was cut short (a crash, a
+    # lost answer) may have gone out: ask find_sent before sending it again.
+    idempotent: bool = True
 
     @abstractmethod
     def send(self, messages: Sequence[OutgoingSms]) -> list[SendResult]:
         """Send a batch; one result per message, in the same order."""
+
+    def find_sent(
+        self, messages: Sequence[OutgoingSms], since: datetime
+    ) -> list[SendResult | None]:
+        """What the provider already has of each message, sent since ``since``.
+
+        ``since`` is the (timezone-aware) moment of the earlier attempt. One
+        answer per message, in order:
+
+        - an accepted :class:`SendResult` with ``already_sent`` (and the
+          provider's id and parts): the message went out; do not send it again;
+        - ``None``: the provider has no such message; it is safe to send;
+        - a failed :class:`SendResult` (class NETWORK, PROVIDER or RATE_LIMIT,
+          so ``outage`` is true): the lookup could not be done; do NOT send,
+          look again later.
+
+        An idempotent gateway needs no lookup (a resend is refused as already
+        sent), so this default answers ``None`` for every message.
+        """
+        aware_utc(since)
+        return [None] * len(messages)
 
     def parse_delivery_report(self, params: Mapping[str, str]) -> list[DeliveryReport]:
         """Turn a provider callback's parameters into delivery reports."""
@@ -119,3 +152,10 @@ class Gateway(ABC):
     def test_connection(self) -> tuple[bool, str]:
         """Check credentials without sending anything billable."""
         return True, "ok"
+
+
+def aware_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive datetime is a programming error."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a timezone-aware datetime is needed, not {moment!r}")
+    return moment.astimezone(_UTC)

@@ -1,11 +1,14 @@
 """Twilio Programmable Messaging over its REST API.
 
-Twilio has no idempotency key for creating a message, so unlike SMSAPI a
-lost answer (read timeout, connection dropped after the request went out) may
-mean the message was sent; it is still classed NETWORK (retryable), because a
-message never sent is the likelier case, but the error text says so. A 2xx
-answer whose body cannot be read is taken as accepted (without an id) rather
-than retried, because Twilio did create it.
+Twilio has no idempotency key for creating a message (``idempotent`` is
+False), so unlike SMSAPI a lost answer (read timeout, connection dropped after
+the request went out) may mean the message was sent; it is still classed
+NETWORK (retryable), because a message never sent is the likelier case, but
+the error text says so. Before such a message is sent again, :meth:`find_sent`
+looks it up in the account's message list: same number, same body, outbound,
+created since the attempt (less :data:`CLOCK_SKEW`). A 2xx answer whose body
+cannot be read is taken as accepted (without an id) rather than retried,
+because Twilio did create it.
 
 A batch stops at the first account-wide or transport failure, as in
 :mod:`.smsapi`; messages not tried carry the same error class.
@@ -17,6 +20,9 @@ import base64
 import hashlib
 import hmac
 import logging
+from collections import Counter
+from datetime import timedelta, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -36,6 +42,7 @@ from notify_engine.gateways.base import (
     DeliveryReport,
     InboundSms,
     SendResult,
+    aware_utc,
 )
 from notify_engine.gateways.http import HttpGateway
 
@@ -55,6 +62,21 @@ ERROR_CLASSES = {
 }
 
 
+# How much earlier than the attempt a message may say it was created, for
+# the difference between our clock and Twilio's.
+CLOCK_SKEW = timedelta(minutes=2)
+
+# How a failed message lookup is classed: always so that the caller does not
+# send (the message may be there); a throttled lookup is a rate limit, any
+# other refusal (bad credentials included) provider trouble.
+LOOKUP_ERROR_CLASSES = {
+    "20429": RATE_LIMIT,
+    "http 429": RATE_LIMIT,
+}
+
+# datetime.UTC is Python 3.11+; Odoo 18 still runs on 3.10.
+_UTC = timezone.utc  # noqa: UP017
+
 _STATES = {
     "delivered": DELIVERED,
     "read": DELIVERED,  # WhatsApp-style channels report reading after delivery
@@ -71,6 +93,11 @@ _STATES = {
 
 class TwilioGateway(HttpGateway):
     provider = "twilio"
+    idempotent = False
+    # A message lookup reads at most this many pages of this many messages
+    # to one number; a longer list is not searched and the lookup fails.
+    lookup_page_size = 100
+    lookup_max_pages = 5
 
     def __init__(
         self,
@@ -103,7 +130,7 @@ class TwilioGateway(HttpGateway):
 
     def _send_one(self, message):
         number = message.number
-        if not (number.startswith("+") and number[1:].isdigit()):
+        if not _is_e164(number):
             return SendResult.failure(message.key, INVALID_NUMBER, None, "not an E.164 number")
         sender = message.sender or self.sender
         if not sender and not self.messaging_service_sid:
@@ -192,6 +219,139 @@ class TwilioGateway(HttpGateway):
     def _scrub(self, text):
         # Provider texts are echoed into our records; never let them carry the token.
         return text.replace(self._auth_token, "***")
+
+    # -- finding messages whose answer was lost --------------------------
+
+    def find_sent(self, messages, since):
+        """Look up, per number, the messages Twilio has sent since ``since``.
+
+        One list request (and its next pages) per distinct number, filtered
+        on ``To`` and ``DateSent>=`` the day of ``since`` less
+        :data:`CLOCK_SKEW`, in UTC. A message matches an outbound one with the
+        same body created at or after ``since`` less the skew; each Twilio
+        message is adopted by one of ours at most. Twilio filters on
+        ``date_sent``, which a message still queued at Twilio does not have
+        yet: look up messages some minutes after their attempt, not at once.
+        A failed lookup stops the lookups of the numbers after it, which
+        carry its failure with ``not_tried`` set.
+        """
+        messages = list(messages)
+        cutoff = aware_utc(since) - CLOCK_SKEW
+        results = [None] * len(messages)
+        by_number = {}
+        for index, message in enumerate(messages):
+            # A number send() refuses before any request cannot be at Twilio.
+            if _is_e164(message.number):
+                by_number.setdefault(message.number, []).append(index)
+
+        failed = None
+        for number, indexes in by_number.items():
+            if failed is None:
+                bodies = Counter(messages[index].body for index in indexes)
+                found = self._sent_to(number, cutoff, bodies)
+                if isinstance(found, SendResult):
+                    failed = found
+                    for index in indexes:
+                        results[index] = _lookup_failure(messages[index].key, failed, False)
+                    continue
+                for index in indexes:
+                    results[index] = self._adopt(messages[index], found)
+            else:
+                for index in indexes:
+                    results[index] = _lookup_failure(messages[index].key, failed, True)
+        return results
+
+    def _adopt(self, message, candidates):
+        for position, entry in enumerate(candidates):
+            if entry.get("body") == message.body:
+                del candidates[position]
+                sid = _str_or_none(entry.get("sid"))
+                _logger.info("Twilio key=%s found sent before as sid=%s", message.key, sid)
+                return SendResult(
+                    message.key,
+                    True,
+                    provider_ref=sid,
+                    parts=_int_or_none(entry.get("num_segments")),
+                    already_sent=True,
+                )
+        _logger.info("Twilio key=%s not found at Twilio", message.key)
+        return None
+
+    def _sent_to(self, number, cutoff, bodies):
+        """Outbound messages to ``number`` created since ``cutoff`` (newest
+        first), or a failed SendResult (key None) when the list cannot be read.
+        Paging stops once every body of ``bodies`` (a Counter) is found."""
+        url = f"{self._account_url}/Messages.json"
+        params = {
+            "To": number,
+            "DateSent>": cutoff.date().isoformat(),
+            "PageSize": str(self.lookup_page_size),
+        }
+        candidates = []
+        for _page in range(self.lookup_max_pages):
+            try:
+                response = self._session.get(
+                    url, params=params, timeout=self.timeout, allow_redirects=False
+                )
+            except requests.RequestException as exc:
+                name = type(exc).__name__
+                _logger.warning("Twilio message lookup: %s", name)
+                return SendResult.failure(None, NETWORK, None, f"{name} talking to {self._host}")
+            payload = _json_or_none(response)
+            entries = payload.get("messages") if isinstance(payload, dict) else None
+            if response.status_code != 200 or not isinstance(entries, list):
+                return self._list_failure(response, payload)
+            older_seen = False
+            for entry in entries:
+                if not isinstance(entry, dict):
+                    continue
+                created = _rfc2822(entry.get("date_created"))
+                sent = _rfc2822(entry.get("date_sent"))
+                if created is not None and created < cutoff:
+                    # Newest first: once one is older both by creation and
+                    # by sending, so are all after it, whichever Twilio sorts on.
+                    older_seen = older_seen or (sent is not None and sent < cutoff)
+                    continue
+                # A creation time that cannot be read is kept: never twice.
+                outbound = str(entry.get("direction") or "").startswith("outbound")
+                if outbound and entry.get("to") in (None, number):
+                    candidates.append(entry)
+            next_uri = payload.get("next_page_uri")
+            have = Counter(entry.get("body") for entry in candidates)
+            if older_seen or not next_uri or all(have[b] >= n for b, n in bodies.items()):
+                return candidates
+            if not isinstance(next_uri, str) or not next_uri.startswith("/"):
+                # Never follow (with our credentials) an address off this host.
+                _logger.warning("Twilio message lookup: unexpected next page address")
+                return SendResult.failure(
+                    None, PROVIDER, None, "message list gave an unexpected next page address"
+                )
+            url, params = f"{self.api_url}{next_uri}", None
+        _logger.warning(
+            "Twilio message lookup: more than %d pages of messages to one number",
+            self.lookup_max_pages,
+        )
+        return SendResult.failure(
+            None,
+            PROVIDER,
+            None,
+            f"more than {self.lookup_max_pages * self.lookup_page_size} messages to the "
+            "number since the attempt; not searched to the end",
+        )
+
+    def _list_failure(self, response, payload):
+        status = response.status_code
+        code = text = None
+        if isinstance(payload, dict):
+            code = _str_or_none(payload.get("code"))
+            text = _str_or_none(payload.get("message"))
+        code = code or f"http {status}"
+        _logger.warning("Twilio message lookup: HTTP %s code %s", status, code)
+        error_class = LOOKUP_ERROR_CLASSES.get(code) or LOOKUP_ERROR_CLASSES.get(
+            f"http {status}", PROVIDER
+        )
+        detail = self._scrub(text) if text else "unreadable message list"
+        return SendResult.failure(None, error_class, code, f"HTTP {status}: {detail}")
 
     # -- account check ---------------------------------------------------
 
@@ -310,6 +470,35 @@ def _port_variants(url):
     without_port = parts._replace(netloc=f"{prefix}{host}").geturl()
     with_port = parts._replace(netloc=f"{prefix}{host}:{port or default_port}").geturl()
     return [url, without_port, with_port]
+
+
+def _lookup_failure(key, failed, not_tried):
+    prefix = "not tried: " if not_tried else ""
+    return SendResult(
+        key,
+        False,
+        error_class=failed.error_class,
+        error_code=failed.error_code,
+        error_text=f"{prefix}message lookup failed: {failed.error_text}",
+        not_tried=not_tried,
+    )
+
+
+def _is_e164(number):
+    return number.startswith("+") and number[1:].isdigit()
+
+
+def _rfc2822(value):
+    """An aware UTC datetime from Twilio's RFC 2822 dates, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_UTC)
+    return moment.astimezone(_UTC)
 
 
 def _json_or_none(response):

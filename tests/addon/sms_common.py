@@ -2,7 +2,7 @@
 
 import itertools
 
-from pure.fake_providers import FakeProvider, Reply
+from pure.fake_providers import FakeProvider, FakeTwilio, Reply
 
 TOKEN = "test-token-0123456789"
 TWILIO_SID = "AC" + "0" * 32
@@ -82,3 +82,9 @@ def make_twilio_gateway(env, url, **values):
             }
         )
     )
+
+
+def fake_twilio():
+    """A loopback Twilio account matching :func:`make_twilio_gateway`'s credentials:
+    it stores the messages created, can lose answers, and lists them (see FakeTwilio)."""
+    return FakeTwilio(TWILIO_SID, TWILIO_TOKEN)

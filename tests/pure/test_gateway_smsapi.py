@@ -6,6 +6,7 @@ import logging
 import socket
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from fake_providers import FakeProvider, Reply
@@ -403,6 +404,19 @@ def test_temporary_provider_errors_are_an_outage(fake, make_gateway, code):
     fake.reply(200, {"error": code, "message": "temporary"})
     [result] = make_gateway().send([sms()])
     assert result.outage
+
+
+# -- crash safety: the idempotency key makes a lookup needless -------------
+
+
+def test_smsapi_needs_no_lookup_before_a_resend(fake, make_gateway):
+    gateway = make_gateway()
+    since = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    assert gateway.idempotent
+    assert gateway.find_sent([sms(key="a"), sms(key="b")], since) == [None, None]
+    assert fake.received == []
+    with pytest.raises(ValueError):
+        gateway.find_sent([sms()], since.replace(tzinfo=None))
 
 
 # -- secrets stay out of logs and texts -----------------------------------

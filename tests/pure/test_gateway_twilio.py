@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import logging
+import socket
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from fake_providers import FakeProvider, Reply
+from fake_providers import FakeProvider, FakeTwilio, Reply
 
-from notify_engine.gateways import base
+from notify_engine.gateways import SandboxGateway, SmsapiGateway, base
 from notify_engine.gateways.base import OPTED_OUT, REJECTED, OutgoingSms
 from notify_engine.gateways.twilio import TwilioGateway
 
@@ -435,3 +437,262 @@ def test_signature_repeated_params(signer):
     assert signer.validate_signature(VECTOR_URL, _MultiDict(pairs), expected)
     as_lists = {"Sid": "CA123", "SidAccount": "AC123", "Digits": ["5678", "1234"]}
     assert signer.validate_signature(VECTOR_URL, as_lists, expected)
+
+
+# -- finding what was sent when an answer was lost ------------------------
+# Twilio has no idempotency key: before a message whose attempt was cut short
+# is sent again, find_sent asks Twilio's message list whether it went out.
+
+
+@pytest.fixture
+def twilio(monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeTwilio(SID, TOKEN) as provider:
+        yield provider
+
+
+@pytest.fixture
+def twilio_gateway(twilio):
+    gateway = TwilioGateway(
+        account_sid=SID, auth_token=TOKEN, sender="+15005550006", api_url=twilio.url, timeout=SHORT
+    )
+    yield gateway
+    gateway.close()
+
+
+DAY = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def test_twilio_is_not_idempotent_the_others_are():
+    assert TwilioGateway.idempotent is False
+    assert SmsapiGateway.idempotent is True
+    assert SandboxGateway.idempotent is True
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [Reply(drop=True), Reply(201, {"sid": "late"}, delay=0.6)],
+    ids=["connection closed", "read timeout"],
+)
+def test_sent_but_answer_lost_is_found(twilio, twilio_gateway, lost):
+    since = datetime.now(UTC)
+    long_body = "Zażółć gęślą jaźń. " * 5  # UCS-2, 95 units: 2 segments
+    twilio.lose_answers = lost
+    [sent] = twilio_gateway.send([sms(key="k1", body=long_body)])
+    assert (sent.accepted, sent.error_class) == (False, base.NETWORK)
+    [stored] = twilio.messages
+
+    [found] = twilio_gateway.find_sent([sms(key="k1", body=long_body)], since)
+
+    assert found.accepted and found.already_sent
+    assert (found.key, found.provider_ref, found.parts) == ("k1", stored["sid"], 2)
+    assert not found.retryable and not found.outage
+
+
+def test_never_created_is_none(twilio, twilio_gateway):
+    assert twilio_gateway.find_sent([sms(key="k1")], datetime.now(UTC)) == [None]
+    [lookup] = twilio.lookups
+    assert twilio.created == []
+    assert lookup.headers["authorization"] == f"Basic {BASIC}"
+
+
+def test_lookup_asks_for_the_number_since_the_day_of_the_attempt(twilio, twilio_gateway):
+    # 00:01 UTC less the clock-skew allowance is the day before, in UTC.
+    since = datetime(2026, 11, 25, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    twilio_gateway.find_sent([sms()], since)
+    [lookup] = twilio.lookups
+    assert (lookup.method, lookup.path) == ("GET", MESSAGES_PATH)
+    assert lookup.query["To"] == ["+48600123456"]
+    assert lookup.query["DateSent>"] == ["2026-11-24"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "error_class"),
+    [
+        (Reply(503, b"<html>down</html>"), base.PROVIDER),
+        (Reply(500, error(20500, "Internal Server Error", 500)), base.PROVIDER),
+        (Reply(429, error(20429, "Too Many Requests", 429)), base.RATE_LIMIT),
+        (Reply(401, error(20003, "Authenticate", 401)), base.PROVIDER),
+        (Reply(200, "not json"), base.PROVIDER),
+        (Reply(200, {"unexpected": []}), base.PROVIDER),
+        (Reply(drop=True), base.NETWORK),
+        (Reply(200, {"messages": []}, delay=0.6), base.NETWORK),
+    ],
+)
+def test_lookup_down_is_a_failure_not_none(twilio, twilio_gateway, reply, error_class):
+    twilio.add("+48600123456", "Rata 120,00 zł za polisę OC do 21.07.", created=DAY)
+    twilio.list_reply = reply
+    [result] = twilio_gateway.find_sent([sms()], DAY)
+
+    assert result is not None
+    assert not result.accepted
+    assert result.error_class == error_class
+    assert result.outage  # the caller must not send it now
+    assert "lookup failed" in result.error_text
+
+
+def test_lookup_with_nothing_listening_is_a_network_failure(twilio):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gateway = TwilioGateway(
+        account_sid=SID, auth_token=TOKEN, api_url=f"http://127.0.0.1:{port}", timeout=SHORT
+    )
+    try:
+        [result] = gateway.find_sent([sms()], DAY)
+    finally:
+        gateway.close()
+    assert (result.accepted, result.error_class) == (False, base.NETWORK)
+
+
+def test_one_lookup_per_number_not_per_message(twilio, twilio_gateway):
+    twilio.add("+48600000001", "first", created=DAY)
+    twilio.add("+48600000001", "second", created=DAY + timedelta(seconds=1))
+    results = twilio_gateway.find_sent(
+        [
+            sms(key="a", number="+48600000001", body="first"),
+            sms(key="b", number="+48600000002", body="first"),
+            sms(key="c", number="+48600000001", body="second"),
+            sms(key="d", number="+48600000001", body="third"),
+        ],
+        DAY,
+    )
+    assert [r and r.key for r in results] == ["a", None, "c", None]
+    assert sorted(r.query["To"][0] for r in twilio.lookups) == ["+48600000001", "+48600000002"]
+
+
+def test_a_failed_lookup_stops_the_lookups_after_it(twilio, twilio_gateway):
+    twilio.list_reply = Reply(503, b"down")
+    results = twilio_gateway.find_sent(
+        [sms(key="a", number="+48600000001"), sms(key="b", number="+48600000002")], DAY
+    )
+    assert len(twilio.lookups) == 1
+    assert [r.error_class for r in results] == [base.PROVIDER, base.PROVIDER]
+    assert [r.not_tried for r in results] == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("stored", "found"),
+    [
+        ({}, True),
+        ({"created": DAY - timedelta(minutes=1)}, True),  # within the clock-skew allowance
+        ({"created": DAY - timedelta(minutes=10)}, False),  # an earlier message, not this one
+        ({"body": "Rata 120,00 zł za polisę OC do 22.07."}, False),
+        ({"direction": "inbound"}, False),  # the client's reply quoting us
+        ({"to": "+48600999999"}, False),
+    ],
+)
+def test_what_counts_as_the_same_message(twilio, twilio_gateway, stored, found):
+    twilio.add(
+        stored.get("to", "+48600123456"),
+        stored.get("body", "Rata 120,00 zł za polisę OC do 21.07."),
+        created=stored.get("created", DAY + timedelta(seconds=5)),
+        direction=stored.get("direction", "outbound-api"),
+    )
+    [result] = twilio_gateway.find_sent([sms()], DAY)
+    assert (result is not None) is found
+
+
+def test_an_entry_for_another_number_is_not_adopted(twilio, twilio_gateway):
+    # Even if the list answered for more numbers than asked for.
+    other = twilio.add("+48600999999", "Rata 120,00 zł za polisę OC do 21.07.", created=DAY)
+    twilio.list_reply = Reply(200, {"messages": [_listed(other)], "next_page_uri": None})
+    assert twilio_gateway.find_sent([sms()], DAY) == [None]
+
+
+def _listed(message):
+    return {name: value for name, value in message.items() if not name.startswith("_")}
+
+
+def test_a_message_at_twilio_is_adopted_once(twilio, twilio_gateway):
+    # Two of ours with the same number and text, one at Twilio: one is sent.
+    twilio.add("+48600123456", "Same text", created=DAY)
+    results = twilio_gateway.find_sent(
+        [sms(key="a", body="Same text"), sms(key="b", body="Same text")], DAY
+    )
+    assert [r and r.key for r in results] == ["a", None]
+
+
+def test_later_pages_are_followed(twilio, twilio_gateway):
+    twilio_gateway.lookup_page_size = 10
+    twilio.add("+48600123456", "ours", created=DAY + timedelta(seconds=1))
+    for second in range(25):
+        twilio.add("+48600123456", f"newer {second}", created=DAY + timedelta(minutes=5 + second))
+
+    [result] = twilio_gateway.find_sent([sms(body="ours")], DAY)
+
+    assert result.accepted and result.already_sent
+    assert len(twilio.lookups) == 3
+    assert twilio.lookups[2].query["Page"] == ["2"]
+
+
+def test_paging_stops_once_everything_is_found(twilio, twilio_gateway):
+    twilio_gateway.lookup_page_size = 10
+    for second in range(25):
+        twilio.add("+48600123456", f"older {second}", created=DAY + timedelta(seconds=second))
+    twilio.add("+48600123456", "ours", created=DAY + timedelta(minutes=5))
+
+    [result] = twilio_gateway.find_sent([sms(body="ours")], DAY)
+    assert result.accepted
+    assert len(twilio.lookups) == 1
+
+
+def test_paging_stops_at_messages_older_than_the_attempt(twilio, twilio_gateway):
+    twilio_gateway.lookup_page_size = 10
+    for second in range(25):
+        twilio.add(
+            "+48600123456", f"old {second}", created=DAY - timedelta(hours=1, seconds=second)
+        )
+
+    assert twilio_gateway.find_sent([sms(body="ours")], DAY) == [None]
+    assert len(twilio.lookups) == 1
+
+
+def test_too_many_pages_is_a_failure_not_none(twilio, twilio_gateway):
+    twilio_gateway.lookup_page_size = 10
+    twilio_gateway.lookup_max_pages = 2
+    for second in range(25):
+        twilio.add("+48600123456", f"newer {second}", created=DAY + timedelta(seconds=second))
+
+    [result] = twilio_gateway.find_sent([sms(body="ours")], DAY)
+
+    assert len(twilio.lookups) == 2
+    assert (result.accepted, result.error_class, result.outage) == (False, base.PROVIDER, True)
+
+
+def test_next_page_off_this_host_is_not_followed(twilio, twilio_gateway):
+    twilio.list_reply = Reply(
+        200, {"messages": [], "next_page_uri": "https://elsewhere.example/Messages.json"}
+    )
+    [result] = twilio_gateway.find_sent([sms()], DAY)
+    assert len(twilio.received) == 1
+    assert (result.accepted, result.error_class) == (False, base.PROVIDER)
+
+
+def test_a_number_send_refuses_needs_no_lookup(twilio, twilio_gateway):
+    assert twilio_gateway.find_sent([sms(number="48600123456")], DAY) == [None]
+    assert twilio.received == []
+
+
+def test_since_must_be_timezone_aware(twilio_gateway):
+    with pytest.raises(ValueError):
+        twilio_gateway.find_sent([sms()], datetime(2026, 11, 25, 10, 0))
+
+
+def test_lookup_keeps_the_token_out_of_logs_and_texts(twilio, twilio_gateway, caplog):
+    caplog.set_level(logging.DEBUG)
+    twilio.add("+48600123456", "Rata 120,00 zł za polisę OC do 21.07.", created=DAY)
+    found = twilio_gateway.find_sent([sms(key="a"), sms(key="b", number="+48600000002")], DAY)
+    twilio.list_reply = Reply(401, error(20003, f"Bad token {TOKEN}", 401))
+    failed = twilio_gateway.find_sent([sms(key="c")], DAY)
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    texts = [r.error_text or "" for r in [*found, *failed] if r is not None]
+    for secret in (TOKEN, BASIC):
+        assert secret not in logged
+        assert all(secret not in text for text in texts)
+    assert "***" in failed[0].error_text
+    assert all(
+        request.headers.get("authorization") == f"Basic {BASIC}" for request in twilio.lookups
+    )
