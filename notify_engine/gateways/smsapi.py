@@ -198,15 +198,17 @@ class SmsapiGateway(HttpGateway):
     def _parse_send(self, key, response):
         status = response.status_code
         payload = _json_or_none(response)
+        # A server error or a throttle is temporary whatever its body says (a
+        # proxy in front of SMSAPI answers 503 with a JSON error of its own).
+        if status >= 500:
+            return SendResult.failure(key, PROVIDER, f"http {status}", "provider server error")
+        if status == 429:
+            return SendResult.failure(key, RATE_LIMIT, f"http {status}", "too many requests")
         if isinstance(payload, dict) and payload.get("error") not in (None, ""):
             return self._error_result(key, payload.get("error"), payload.get("message"), payload)
 
         if status in (401, 403):
             return SendResult.failure(key, AUTHORIZATION, f"http {status}", "authorization failed")
-        if status == 429:
-            return SendResult.failure(key, RATE_LIMIT, f"http {status}", "too many requests")
-        if status >= 500:
-            return SendResult.failure(key, PROVIDER, f"http {status}", "provider server error")
         if status >= 300:
             return SendResult.failure(key, REJECTED, f"http {status}", "unexpected HTTP status")
         if payload is None:

@@ -283,6 +283,17 @@ def test_http_5xx_is_retryable_provider_trouble(fake, make_gateway, status):
     assert result.retryable
 
 
+@pytest.mark.parametrize(("status", "error_class"), [(503, base.PROVIDER), (429, base.RATE_LIMIT)])
+def test_a_json_error_body_on_5xx_or_429_is_still_an_outage(
+    fake, make_gateway, status, error_class
+):
+    # A proxy in front of the API answers with an error code of its own.
+    fake.reply(status, {"error": "unavailable", "message": "maintenance"})
+    [result] = make_gateway().send([sms()])
+    assert result.error_class == error_class
+    assert result.outage
+
+
 def test_malformed_json_is_retryable_provider_trouble(fake, make_gateway):
     fake.reply(200, '{"count":1,"list":[{"id":"6A1B')
     [result] = make_gateway().send([sms()])
