@@ -5,12 +5,11 @@ from . import res_partner
 from . import insurance_policy
 from . import insurance_policy_installment
 from . import insurance_notify_gateway
+from . import insurance_notify_sender
 from . import insurance_notify_rule
 from . import insurance_notify_rule_report
+from . import insurance_notify_dispatch
 from . import insurance_notify_message
-from . import insurance_notify_message_planning
-from . import insurance_notify_message_dispatch
-from . import insurance_notify_message_delivery
 from . import insurance_notify_batch
 from . import insurance_notify_batch_messages
 from . import sms_template
@@ -19,5 +18,4 @@ from . import sms_tracker
 from . import res_config_settings
 from . import mail_template
 from . import insurance_task_reminder
-from . import insurance_notify_message_task
 from . import project_task

@@ -46,7 +46,7 @@ COUNT_STATES = {
 class InsuranceNotifyBatch(models.Model):
     _name = "insurance.notify.batch"
     _description = "Bulk Send"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "insurance.notify.sender"]
     _order = "id desc"
 
     name = fields.Char(required=True, default=lambda self: self._default_name())
@@ -273,7 +273,7 @@ class InsuranceNotifyBatch(models.Model):
     def _compute_estimate(self):
         for batch in self:
             targets = batch._select_targets()
-            gateway = batch._gateway()
+            gateway = batch._notify_gateway()
             batch.recipient_count = len(targets)
             batch.currency_id = gateway.currency_id or batch.company_id.currency_id
             batch.preview = batch._preview(targets[0][0] if targets else None)
@@ -316,22 +316,23 @@ class InsuranceNotifyBatch(models.Model):
         mode = "none" if self.consent_override else self.consent_mode
         return mode, source.specific_consent if source else None
 
-    def _gateway(self):
-        self.ensure_one()
-        return self.gateway_id or self.env["insurance.notify.gateway"]._default_for_company(
-            self.company_id
-        )
-
     def _opt_out_suffix(self):
         self.ensure_one()
         if self.channel != "sms" or not self.opt_out_line:
             return ""
-        text = self._gateway().opt_out_text
+        text = self._notify_gateway().opt_out_text
         return f"\n{text}" if text else ""
 
-    def _stopped_reason(self):
+    def _notify_key(self, item):
+        return f"batch-{self.id}-{item.res_model}-{item.res_id}-{self.channel}"
+
+    def _notify_free_text(self):
+        """The text written on the send, when it has no template."""
         self.ensure_one()
-        return self.env._("stopped by %(user)s", user=self.stopped_by_id.name or "")
+        return self.body or False
+
+    def _notify_suffix(self):
+        return self._opt_out_suffix()
 
     # ------------------------------------------------------------------
     # Checks
@@ -426,7 +427,13 @@ class InsuranceNotifyBatch(models.Model):
                 .sudo()
                 .search([("batch_id", "=", batch.id), ("state", "=", "queued")])
             )
-            queued.write({"state": "cancelled", "reason": batch._stopped_reason()})
+            queued.write(
+                {
+                    "state": "cancelled",
+                    "reason_code": "stopped",
+                    "reason_params": {"user": self.env.user.name},
+                }
+            )
             batch.message_post(
                 body=self.env._(
                     "Stopped by %(user)s: %(count)s messages cancelled.",

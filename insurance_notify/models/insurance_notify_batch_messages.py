@@ -6,7 +6,7 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .insurance_notify_message import DEFAULT_WINDOW
+from .insurance_notify_sender import QueueItem
 from .notify_event_sources import SOURCES, event_filters
 
 # Clients with a valid policy, in the columns of the event sources, so that the
@@ -72,54 +72,26 @@ class InsuranceNotifyBatch(models.Model):
     # Messages
     # ------------------------------------------------------------------
 
-    def _make_key(self, res_id, channel):
-        return f"batch-{self.id}-{self.res_model}-{res_id}-{channel}"
-
     def _create_messages(self):
-        """Create this send's messages set-based, with the recipients, consent and
-        window every message has; return them."""
+        """Queue this send's messages (the queue's one entry point decides the
+        recipients, consent and window); return them."""
         self.ensure_one()
-        Message = self.env["insurance.notify.message"].sudo()
         targets = self._select_targets()
         if not targets:
             raise UserError(self.env._("No client matches this send."))
-        partners = self.env["res.partner"].browse({target[1] for target in targets})
-        recipients = Message._recipients(partners, self)
         reminded = self._already_reminded([target[0] for target in targets])
-        now = Message._now()
-        gateway = self._gateway()
-        free_text = not (self.sms_template_id if self.channel == "sms" else self.mail_template_id)
-        body = False
-        if free_text:
-            body = self.body + (self._opt_out_suffix() if self.channel == "sms" else "")
-        slots = {}
-        vals_list = []
-        for res_id, partner_id, policy_id, event_date in targets:
-            recipient = recipients[partner_id]
-            vals = {
-                "key": self._make_key(res_id, recipient.channel),
-                "batch_id": self.id,
-                "company_id": self.company_id.id,
-                "res_model": self.res_model,
-                "res_id": res_id,
-                "policy_id": policy_id,
-                "partner_id": partner_id,
-                "channel": recipient.channel,
-                "event_date": event_date,
-                "number": recipient.number,
-                "email": recipient.email,
-                "timezone": recipient.timezone,
-                "gateway_id": gateway.id if recipient.channel == "sms" else False,
-                "sms_template_id": self.sms_template_id.id,
-                "mail_template_id": self.mail_template_id.id,
-                "body": body,
-            }
-            skip_reason = recipient.reason or (
-                self.env._("already reminded") if res_id in reminded else None
+        items = [
+            QueueItem(
+                res_model=self.res_model,
+                res_id=res_id,
+                partner_id=partner_id,
+                policy_id=policy_id,
+                event_date=event_date,
+                skip="already_reminded" if res_id in reminded else None,
             )
-            Message._skip_or_schedule(vals, skip_reason, now, DEFAULT_WINDOW, slots)
-            vals_list.append(vals)
-        return Message.create(vals_list)
+            for res_id, partner_id, policy_id, event_date in targets
+        ]
+        return self.env["insurance.notify.message"].sudo()._enqueue(self, items)
 
     def _already_reminded(self, res_ids):
         """Records of a service reminder that another message reached lately."""
@@ -133,7 +105,8 @@ class InsuranceNotifyBatch(models.Model):
                 SELECT DISTINCT res_id FROM insurance_notify_message
                  WHERE res_model = %s AND res_id = ANY(%s)
                    AND (batch_id IS NULL OR batch_id != %s)
-                   AND (state = 'sending' OR (state IN ('sent', 'delivered') AND sent_at >= %s))
+                   AND (state IN ('queued', 'sending')
+                        OR (state IN ('sent', 'delivered') AND sent_at >= %s))
                 """,
                 self.res_model,
                 res_ids,

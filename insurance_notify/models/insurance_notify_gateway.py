@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from notify_engine import optout
-from notify_engine.gateways import make_gateway
+from notify_engine.gateways import PROVIDERS, make_gateway
 
 _logger = logging.getLogger(__name__)
 
@@ -99,6 +99,17 @@ class InsuranceNotifyGateway(models.Model):
         required=True,
         default=lambda self: self.env.company.currency_id,
     )
+    max_delay_hours = fields.Integer(
+        string="Give Up After (hours)",
+        default=24,
+        help="A message the provider could not take for this long after it was due "
+        "fails as too late (0: never give up while its event is ahead).",
+    )
+    outage_since = fields.Datetime(
+        readonly=True, help="Since when the provider has been unavailable (empty: it answers)."
+    )
+    last_outage_start = fields.Datetime(readonly=True)
+    last_outage_end = fields.Datetime(readonly=True)
     cost_per_part = fields.Monetary(
         help="What the provider bills for one SMS part, for cost estimates and history."
     )
@@ -151,6 +162,21 @@ class InsuranceNotifyGateway(models.Model):
                 "status_callback": self._delivery_report_url(),
             }
         return {}
+
+    def _is_idempotent(self):
+        """Whether resending under the same key never duplicates at this provider."""
+        self.ensure_one()
+        return PROVIDERS[self.provider].idempotent
+
+    def _note_availability(self, answered, now):
+        """Remember when the provider went down and came back, for the daily report."""
+        self.ensure_one()
+        if not answered and not self.outage_since:
+            self.sudo().write({"outage_since": now, "last_outage_start": now})
+            _logger.warning("SMS gateway %s: the provider is unavailable", self.id)
+        elif answered and self.outage_since:
+            self.sudo().write({"outage_since": False, "last_outage_end": now})
+            _logger.info("SMS gateway %s: the provider answers again", self.id)
 
     def _delivery_report_url(self, routes=DLR_ROUTES):
         """The public address of this gateway's delivery reports (or of another

@@ -1,34 +1,56 @@
+"""The queue: one row per notification, from planning to delivery.
+
+Every producer (the rule planner, bulk sends and broadcasts, task reminders,
+Send now, the test SMS) puts messages in through :meth:`_enqueue`; the
+dispatcher cron (:meth:`_cron_dispatch`) is the only code that calls a
+provider. What a message is sent with comes from its sender
+(``insurance.notify.sender``), read one way whatever produced it.
+"""
+
+import logging
 import threading
+from datetime import datetime, time
+
+import pytz
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, format_datetime, split_every
 
-DEFAULT_WINDOW = (8.0, 20.0, None)
-PARAM_EMAIL_FROM = "insurance_notify.email_from"
-PARAM_MAIL_SERVER = "insurance_notify.mail_server_id"
+from notify_engine import schedule
+
+from .insurance_notify_sender import ALWAYS, Recipient
+from .notify_reasons import REASONS, reason_text
+
+_logger = logging.getLogger(__name__)
+
+SENT_STATES = ("sent", "delivered")
+# The message field naming each kind of sender.
+SENDER_FIELDS = {
+    "insurance.notify.rule": "rule_id",
+    "insurance.notify.batch": "batch_id",
+    "insurance.task.reminder": "task_reminder_id",
+}
+# States a re-planned key may be brought back from (never from sent or failed).
+REPLANNABLE = ("queued", "skipped", "cancelled")
 
 
 class InsuranceNotifyMessage(models.Model):
     _name = "insurance.notify.message"
+    _inherit = ["insurance.notify.dispatch"]
     _description = "Notification"
     _order = "scheduled_at desc, id desc"
-    _rec_name = "key"
 
     key = fields.Char(
         required=True,
         readonly=True,
         index=True,
         copy=False,
-        help="Rule, record, offset, channel and event date: a message is never created "
+        help="Sender, record, offset, channel and event date: a message is never created "
         "twice, and the gateway refuses a key it has already sent.",
     )
     rule_id = fields.Many2one(
         "insurance.notify.rule", index=True, readonly=True, ondelete="restrict"
-    )
-    sms_template_id = fields.Many2one(
-        "sms.template", readonly=True, help="For messages no rule planned; else the rule's."
-    )
-    mail_template_id = fields.Many2one(
-        "mail.template", readonly=True, help="For messages no rule planned; else the rule's."
     )
     batch_id = fields.Many2one(
         "insurance.notify.batch",
@@ -37,11 +59,18 @@ class InsuranceNotifyMessage(models.Model):
         readonly=True,
         ondelete="restrict",
     )
+    task_reminder_id = fields.Many2one(
+        "insurance.task.reminder", index="btree_not_null", readonly=True, ondelete="set null"
+    )
+    # Kept for the history of messages queued before senders held every setting.
+    sms_template_id = fields.Many2one("sms.template", readonly=True)
+    mail_template_id = fields.Many2one("mail.template", readonly=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     res_model = fields.Char(string="Document Model", required=True, readonly=True)
     res_id = fields.Many2oneReference(
         string="Document ID", model_field="res_model", required=True, readonly=True
     )
+    document_name = fields.Char(string="Document", compute="_compute_document_name")
     policy_id = fields.Many2one("insurance.policy", index=True, readonly=True, ondelete="cascade")
     partner_id = fields.Many2one("res.partner", string="Recipient", index=True, readonly=True)
     channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], required=True, readonly=True)
@@ -49,6 +78,9 @@ class InsuranceNotifyMessage(models.Model):
     offset = fields.Integer(string="Days Before", readonly=True)
     event_date = fields.Date(readonly=True)
     scheduled_at = fields.Datetime(string="Scheduled", index=True, readonly=True)
+    due_at = fields.Datetime(
+        string="First Due", readonly=True, help="When the message was first due to leave."
+    )
     state = fields.Selection(
         [
             ("queued", "Queued"),
@@ -64,7 +96,9 @@ class InsuranceNotifyMessage(models.Model):
         index=True,
         readonly=True,
     )
-    reason = fields.Char(readonly=True)
+    reason_code = fields.Selection(REASONS, string="Reason Type", index=True, readonly=True)
+    reason_params = fields.Json(readonly=True)
+    reason = fields.Char(compute="_compute_reason", help="In the viewer's language.")
     error_class = fields.Char(
         string="Gateway Error",
         readonly=True,
@@ -87,16 +121,56 @@ class InsuranceNotifyMessage(models.Model):
         readonly=True,
         help="Handled by the sandbox gateway: kept here, never sent to the client's phone.",
     )
+    group_key = fields.Char(
+        string="Sent Together",
+        index="btree_not_null",
+        readonly=True,
+        help="Reminders for one client leaving together share one SMS; this is its key.",
+    )
     attempts = fields.Integer(readonly=True)
     sending_since = fields.Datetime(readonly=True)
+    lookup_needed = fields.Boolean(
+        readonly=True,
+        help="An earlier attempt may have reached a provider without idempotency keys: "
+        "ask it before sending again.",
+    )
     sent_at = fields.Datetime(readonly=True)
 
     _sql_constraints = [
         ("key_unique", "UNIQUE (key)", "This notification has already been planned."),
     ]
 
+    @api.depends("reason_code", "reason_params")
+    @api.depends_context("lang")
+    def _compute_reason(self):
+        labels = dict(self._fields["reason_code"]._description_selection(self.env))
+        for message in self:
+            message.reason = (
+                reason_text(labels, message.reason_code, message.reason_params) or False
+            )
+
+    @api.depends("res_model", "res_id", "rule_id", "batch_id")
+    def _compute_document_name(self):
+        for res_model, messages in self.grouped("res_model").items():
+            if res_model not in self.env:
+                messages.document_name = False
+                continue
+            documents = self.env[res_model].sudo().browse(messages.mapped("res_id")).exists()
+            names = dict(zip(documents.ids, documents.mapped("display_name"), strict=True))
+            for message in messages:
+                message.document_name = names.get(message.res_id, False)
+
+    @api.depends("document_name", "rule_id", "batch_id", "channel")
+    def _compute_display_name(self):
+        for message in self:
+            sender = message.rule_id or message.batch_id
+            parts = [message.document_name or message.partner_id.display_name or ""]
+            if sender:
+                parts.append(sender.display_name)
+            message.display_name = " — ".join(part for part in parts if part)
+
     # ------------------------------------------------------------------
-    # The clock: crons read the time here, so tests can freeze it.
+    # The clock and the commit: crons read the time here, so tests can freeze it.
     # ------------------------------------------------------------------
 
     @api.model
@@ -104,8 +178,18 @@ class InsuranceNotifyMessage(models.Model):
         return fields.Datetime.now()
 
     @api.model
-    def _today(self):
-        return self._now().date()
+    def _today(self, company=None, now=None):
+        """The company's local date: the one "today" of planning, dry runs,
+        Send now and overdue installments."""
+        company = company or self.env.company
+        zone = schedule.resolve_timezone(company.partner_id.tz)
+        return pytz.utc.localize(now or self._now()).astimezone(pytz.timezone(zone)).date()
+
+    @api.model
+    def _local_day_start(self, day, timezone):
+        """Midnight of ``day`` in ``timezone``, as naive UTC."""
+        local = pytz.timezone(timezone).localize(datetime.combine(day, time.min))
+        return local.astimezone(pytz.utc).replace(tzinfo=None)
 
     @api.model
     def _commit(self):
@@ -118,3 +202,391 @@ class InsuranceNotifyMessage(models.Model):
         """Commit a cron's finished batch and report it."""
         self._commit()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _trigger_dispatch(self):
+        self.env.ref("insurance_notify.ir_cron_dispatch_notifications").sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # The one way into the queue
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _enqueue(self, sender, items, replan=False):
+        """Put ``items`` (QueueItem) of ``sender`` in the queue; return their messages.
+
+        Keys them, decides the recipient's channel, address and consent,
+        records skips with their reason, schedules each in the sender's window
+        in the recipient's timezone and inserts them in one statement. A key
+        already in the queue is not created again; with ``replan``, its
+        message is re-planned if it has not left (a moved deadline, a
+        reminder turned back on). Returns new and existing messages alike.
+        """
+        vals_by_key = self._prepare_queue(sender, items)
+        if not vals_by_key:
+            return self.browse()
+        existing = self.sudo().search([("key", "in", list(vals_by_key))])
+        if replan:
+            for message in existing.filtered(lambda m: m.state in REPLANNABLE):
+                vals = vals_by_key[message.key]
+                if (message.state, vals["state"]) == ("skipped", "skipped") or (
+                    message.state == "cancelled" and vals["state"] != "queued"
+                ):
+                    continue
+                message.write(vals)
+        taken = set(existing.mapped("key"))
+        new = [vals for key, vals in vals_by_key.items() if key not in taken]
+        return existing | self._insert(new)
+
+    @api.model
+    def _prepare_queue(self, sender, items, now=None):
+        """key -> the values of the message each item becomes, as at ``now``
+        (nothing is written: the dry run shows exactly these)."""
+        items = list(items)
+        if not items:
+            return {}
+        now = now or self._now()
+        if sender:
+            company = sender._notify_company()
+            keyed = {sender._notify_key(item): item for item in items}
+            today = self._today(company, now)
+            partners = self.env["res.partner"].browse({item.partner_id for item in items})
+            recipients = sender._recipients(partners, today)
+            window = sender._notify_window()
+            gateway = sender._notify_gateway()
+            listed = sender._blacklisted(
+                [item.number for item in items if item.number],
+                [item.email for item in items if item.email],
+            )
+        else:
+            company = self.env.company
+            keyed = {item.key: item for item in items}
+            window, gateway = ALWAYS, self.env["insurance.notify.gateway"]
+        sender_field = SENDER_FIELDS.get(sender._name) if sender else None
+        slots = {}
+        prepared = {}
+        for key, item in keyed.items():
+            if sender:
+                recipient = recipients[item.partner_id]
+                own = item.number if recipient.channel == "sms" else item.email
+                if own is not None:
+                    recipient = sender._own_address(
+                        partners.browse(item.partner_id), recipient.channel, own, listed, today
+                    )._replace(timezone=recipient.timezone)
+            else:
+                recipient = Recipient("sms", item.number, False, "UTC", None)
+            sms = recipient.channel == "sms"
+            vals = {
+                "key": key,
+                "rule_id": False,
+                "batch_id": False,
+                "task_reminder_id": False,
+                "company_id": company.id,
+                "res_model": item.res_model,
+                "res_id": item.res_id,
+                "policy_id": item.policy_id or False,
+                "partner_id": item.partner_id or False,
+                "channel": recipient.channel,
+                "offset": item.offset or 0,
+                "event_date": item.event_date or False,
+                "number": recipient.number,
+                "email": recipient.email,
+                "timezone": recipient.timezone,
+                "gateway_id": (item.gateway_id or gateway.id) if sms else False,
+                "body": item.body or False,
+                "state": "queued",
+                "reason_code": False,
+                "reason_params": False,
+            }
+            if sender_field:
+                vals[sender_field] = sender.id
+            skip = item.skip or recipient.reason
+            if skip:
+                vals.update(state="skipped", reason_code=skip, scheduled_at=now, due_at=now)
+            else:
+                earliest = max(now, item.not_before or now)
+                slot_key = (recipient.timezone, earliest)
+                if slot_key not in slots:
+                    slots[slot_key] = schedule.next_window_start(
+                        earliest, recipient.timezone, *window
+                    )
+                vals.update(scheduled_at=slots[slot_key], due_at=slots[slot_key])
+            prepared[key] = vals
+        return prepared
+
+    # Columns a queued message is created with; the others start empty.
+    QUEUE_COLUMNS = (
+        "key", "rule_id", "batch_id", "task_reminder_id", "company_id", "res_model", "res_id",
+        "policy_id", "partner_id", "channel", "offset", "event_date", "number", "email",
+        "timezone", "gateway_id", "body", "state", "reason_code", "reason_params",
+        "scheduled_at", "due_at",
+    )  # fmt: skip
+
+    @api.model
+    def _insert(self, vals_list):
+        """Insert messages in one statement per 5,000.
+
+        A day's planning creates thousands of rows whose values are all known;
+        the ORM's create spends most of the planner's time on defaults and
+        caches these rows do not need. The model has no computed stored field
+        nor default beyond ``state``, which every row sets.
+        """
+        if not vals_list:
+            return self.browse()
+        self.env.flush_all()
+        uid, now = self.env.uid, self.env.cr.now()
+        columns = SQL(", ").join(
+            SQL.identifier(column)
+            for column in (
+                *self.QUEUE_COLUMNS,
+                "create_uid",
+                "create_date",
+                "write_uid",
+                "write_date",
+            )
+        )
+        ids = []
+        for chunk in split_every(5000, vals_list):
+            # One array a column, cast to the column's type: a handful of
+            # parameters however many rows, so the statement is cheap to build.
+            arrays = SQL(", ").join(
+                SQL(
+                    "%s::%s[]",
+                    [self._column_value(column, vals.get(column)) for vals in chunk],
+                    SQL(self._fields[column].column_type[1]),
+                )
+                for column in self.QUEUE_COLUMNS
+            )
+            query = SQL(
+                "INSERT INTO insurance_notify_message (%s) "
+                "SELECT *, %s, %s, %s, %s FROM unnest(%s) RETURNING id",
+                columns, uid, now, uid, now, arrays,
+            )  # fmt: skip
+            ids += [row[0] for row in self.env.execute_query(query)]
+        # One2many fields (a policy's reminders, a rule's messages) must see them.
+        self.env.invalidate_all()
+        return self.browse(ids)
+
+    def _column_value(self, column, value):
+        # False is Odoo's "empty"; 0 is a value (an offset of 0 days).
+        if value is False or value is None:
+            return None
+        if column == "reason_params":
+            return self._fields[column].convert_to_column(value, self)
+        return value
+
+    # ------------------------------------------------------------------
+    # Send now, cancel, retry: what people do with messages
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _send_now(self, records, event_type):
+        """Queue the reminders of ``event_type`` about ``records`` to leave now.
+
+        They take the keys the automatic run would use, so it will not send them
+        again; one already sent is not sent twice. The dispatcher sends them
+        right after this transaction commits (inside the sending window;
+        outside it they wait for it like any other). The caller checked that
+        the user may write ``records``.
+        """
+        company_ids = records.mapped("company_id").ids or self.env.company.ids
+        rules = (
+            self.env["insurance.notify.rule"]
+            .sudo()
+            .search([("event_type", "=", event_type), ("company_id", "in", company_ids)])
+        )
+        if not rules:
+            raise UserError(
+                self.env._("No active automatic notification sends this kind of reminder.")
+            )
+        concerned = self.browse()
+        for rule in rules:
+            concerned |= rule._plan_records(records, self._today(rule.company_id))
+        if not concerned:
+            raise UserError(
+                self.env._("No reminder applies: the event is past or outside the rules' filters.")
+            )
+        if concerned.filtered(lambda message: message.state == "queued"):
+            self._trigger_dispatch()
+        return concerned
+
+    @api.model
+    def _action_send_now(self, records, event_type):
+        """The "Send now" buttons: queue for now, then tell the user what happens."""
+        records.check_access("write")
+        already_sent = self.sudo().search(
+            [
+                ("res_model", "=", records._name),
+                ("res_id", "in", records.ids),
+                ("state", "in", SENT_STATES),
+            ]
+        )
+        messages = self.sudo()._send_now(records, event_type)
+        now = self._now()
+        lines = []
+        for message in messages:
+            to = message.number or message.email or message.partner_id.display_name
+            if message in already_sent:
+                lines.append(
+                    self.env._(
+                        "Already sent to %(to)s on %(date)s.",
+                        to=to,
+                        date=format_datetime(self.env, message.sent_at),
+                    )
+                )
+            elif message.state in SENT_STATES:
+                lines.append(self.env._("Sent to %(to)s.", to=to))
+            elif message.state in ("queued", "sending") and message.scheduled_at <= now:
+                lines.append(self.env._("Leaving now for %(to)s.", to=to))
+            elif message.state in ("queued", "sending"):
+                lines.append(
+                    self.env._(
+                        "Queued for %(to)s: leaves at %(date)s, inside the sending hours.",
+                        to=to,
+                        date=format_datetime(self.env, message.scheduled_at),
+                    )
+                )
+            else:
+                lines.append(
+                    self.env._("Not sent to %(to)s: %(reason)s.", to=to, reason=message.reason)
+                )
+        new = messages - already_sent
+        waiting = new.filtered(lambda message: message.state in ("queued", "sending"))
+        if waiting.filtered(lambda message: message.scheduled_at <= now):
+            kind = "success"
+        elif any(message.state in ("failed", "skipped", "cancelled") for message in new):
+            kind = "danger"
+        else:
+            kind = "warning" if waiting else "info"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Reminder"),
+                "message": "\n".join(lines),
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def _last_sent(self, records, event_types):
+        """record id -> when its last reminder of ``event_types`` was sent."""
+        return dict(
+            self.sudo()._read_group(
+                [
+                    ("res_model", "=", records._name),
+                    ("res_id", "in", records.ids),
+                    ("state", "in", SENT_STATES),
+                    ("rule_id.event_type", "in", event_types),
+                ],
+                ["res_id"],
+                ["sent_at:max"],
+            )
+        )
+
+    @api.model
+    def _cancel_queued_for(self, records, reason_code, **params):
+        """Cancel the queued messages about ``records`` (a policy cancelled, an
+        installment paid). The caller has changed ``records``: its rights are checked."""
+        queued = self.sudo().search(
+            [
+                ("res_model", "=", records._name),
+                ("res_id", "in", records.ids),
+                ("state", "=", "queued"),
+            ]
+        )
+        queued.write(
+            {"state": "cancelled", "reason_code": reason_code, "reason_params": params or False}
+        )
+        return queued
+
+    def _check_manager(self):
+        if not self.env.user.has_group("insurance_notify.group_insurance_manager"):
+            raise AccessError(self.env._("Only insurance managers can retry or cancel messages."))
+        self.check_access("read")
+
+    def action_retry(self):
+        """Send failed messages again (a fixed number, a gateway set up)."""
+        self._check_manager()
+        failed = self.filtered(lambda message: message.state == "failed")
+        if not failed:
+            raise UserError(self.env._("Only failed messages can be sent again."))
+        now = self._now()
+        failed.sudo().write(
+            {
+                "state": "queued",
+                "attempts": 0,
+                "scheduled_at": now,
+                "due_at": now,
+                "reason_code": "retry",
+                "reason_params": {"user": self.env.user.name},
+            }
+        )
+        self._trigger_dispatch()
+        return True
+
+    def action_cancel(self):
+        """Cancel messages that have not left yet."""
+        self._check_manager()
+        queued = self.filtered(lambda message: message.state == "queued")
+        queued.sudo().write(
+            {
+                "state": "cancelled",
+                "reason_code": "cancelled_by",
+                "reason_params": {"user": self.env.user.name},
+            }
+        )
+        return True
+
+    # ------------------------------------------------------------------
+    # Delivery reports
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _apply_delivery_reports(self, gateway, reports):
+        """Move sent messages to delivered or failed; return the reports naming none.
+
+        One query for all reports. Idempotent: a message already delivered or
+        failed keeps its state, and a report saying "still on its way"
+        changes nothing. Reminders sent together share the report.
+        """
+        refs = [report.provider_ref for report in reports if report.provider_ref]
+        keys = [report.key for report in reports if report.key]
+        found = self.sudo().search(
+            [
+                ("gateway_id", "=", gateway.id),
+                ("channel", "=", "sms"),
+                "|",
+                "|",
+                ("provider_ref", "in", refs),
+                ("key", "in", keys),
+                ("group_key", "in", keys),
+            ]
+        )
+        by_ref, by_key = {}, {}
+        for message in found:
+            if message.provider_ref:
+                by_ref.setdefault(message.provider_ref, self.browse())
+                by_ref[message.provider_ref] |= message
+            by_key.setdefault(message.group_key or message.key, self.browse())
+            by_key[message.group_key or message.key] |= message
+        unmatched = []
+        for report in reports:
+            messages = by_ref.get(report.provider_ref) or by_key.get(report.key)
+            if not messages:
+                unmatched.append(report)
+                continue
+            if report.state == "sent":
+                continue
+            vals = {"state": report.state}
+            if report.provider_ref:
+                vals["provider_ref"] = report.provider_ref
+            if report.state == "failed":
+                vals.update(
+                    reason_code="not_delivered",
+                    reason_params={"detail": (report.reason or "").lower()},
+                )
+            messages.filtered(lambda m: m.state in ("sent", "sending")).write(vals)
+        return unmatched

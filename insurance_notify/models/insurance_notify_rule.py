@@ -5,10 +5,9 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.base.models.res_partner import _tz_get
-
 from notify_engine import schedule
 
+from .insurance_notify_sender import QueueItem
 from .notify_event_sources import SOURCES, event_filters
 
 # One event a rule is due to remind of, as the planner's query yields it.
@@ -16,13 +15,11 @@ Occurrence = namedtuple(
     "Occurrence", "res_id partner_id policy_id offset event_date policy_state skip"
 )
 
-HOUR_WINDOW_HELP = "Local time of the recipient (partner, else company, else the rule's timezone)."
-
 
 class InsuranceNotifyRule(models.Model):
     _name = "insurance.notify.rule"
     _description = "Automatic Notification Rule"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "insurance.notify.sender"]
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True, tracking=True)
@@ -85,12 +82,7 @@ class InsuranceNotifyRule(models.Model):
         tracking=True,
     )
     res_model = fields.Char(compute="_compute_res_model")
-    gateway_id = fields.Many2one(
-        "insurance.notify.gateway",
-        string="SMS Gateway",
-        domain="[('company_id', '=', company_id)]",
-        help="Leave empty to use the company's default gateway.",
-    )
+    gateway_id = fields.Many2one(domain="[('company_id', '=', company_id)]")
     policy_scope = fields.Selection(
         [("valid", "Valid policies"), ("valid_draft", "Valid and draft policies")],
         string="Policies",
@@ -101,34 +93,6 @@ class InsuranceNotifyRule(models.Model):
     sales_channel = fields.Selection(
         selection=lambda self: self.env["insurance.policy"]._fields["sales_channel"].selection,
         help="Only policies sold through this channel; empty for all.",
-    )
-    send_days = fields.Selection(
-        [
-            ("all", "Every day"),
-            ("mon_sat", "Monday to Saturday"),
-            ("mon_fri", "Monday to Friday"),
-        ],
-        string="Sending Days",
-        required=True,
-        default="all",
-    )
-    sms_transliterate = fields.Boolean(
-        string="Transliterate",
-        help="Replace letters GSM-7 lacks (ą → a, š → s) so a part holds 160 characters, "
-        "not 70. The template's own setting applies too.",
-    )
-    sms_max_parts = fields.Integer(
-        string="Max. SMS Parts",
-        help="A rendered message with more parts is not sent: it fails as too long. "
-        "0 uses the template's limit (none if it has none).",
-    )
-    window_start = fields.Float(string="Send From", default=8.0, help=HOUR_WINDOW_HELP)
-    window_end = fields.Float(string="Send Until", default=20.0, help=HOUR_WINDOW_HELP)
-    timezone = fields.Selection(
-        _tz_get,
-        default="Europe/Warsaw",
-        required=True,
-        help="Used for clients whose card and company have no timezone.",
     )
     insurer_ids = fields.Many2many(
         "res.partner", string="Insurers", domain=[("is_insurer", "=", True)]
@@ -142,11 +106,6 @@ class InsuranceNotifyRule(models.Model):
     )
     notify_message_ids = fields.One2many("insurance.notify.message", "rule_id", readonly=True)
 
-    SEND_DAYS = {
-        "all": None,
-        "mon_sat": frozenset(range(6)),
-        "mon_fri": frozenset(range(5)),
-    }
     POLICY_SCOPES = {"valid": ["valid"], "valid_draft": ["valid", "draft"]}
 
     @api.depends("event_type")
@@ -155,25 +114,10 @@ class InsuranceNotifyRule(models.Model):
             source = SOURCES.get(rule.event_type)
             rule.res_model = source.model if source else False
 
-    def _window(self):
-        """(start hour, end hour, weekdays) of the sending window."""
-        self.ensure_one()
-        return self.window_start, self.window_end, self.SEND_DAYS[self.send_days]
-
     @api.constrains("offsets")
     def _check_offsets(self):
         for rule in self:
             rule._parsed_offsets()
-
-    @api.constrains("window_start", "window_end")
-    def _check_window(self):
-        for rule in self:
-            if not 0 <= rule.window_start < rule.window_end <= 24:
-                raise ValidationError(
-                    self.env._(
-                        "The sending window must start before it ends, between 00:00 and 24:00."
-                    )
-                )
 
     @api.constrains("sms_template_id", "mail_template_id", "event_type")
     def _check_template_model(self):
@@ -202,20 +146,6 @@ class InsuranceNotifyRule(models.Model):
                         expected=rule.res_model,
                     )
                 )
-
-    @api.constrains("sms_max_parts")
-    def _check_sms_max_parts(self):
-        if any(rule.sms_max_parts < 0 for rule in self):
-            raise ValidationError(self.env._("The maximum number of SMS parts cannot be negative."))
-
-    def _sms_options(self):
-        """(transliterate, max parts or 0) of this rule together with its template."""
-        self.ensure_one()
-        template = self.sms_template_id
-        return (
-            self.sms_transliterate or template.sms_transliterate,
-            self.sms_max_parts or template.sms_max_parts,
-        )
 
     def action_preview_sms(self):
         self.ensure_one()
@@ -289,38 +219,88 @@ class InsuranceNotifyRule(models.Model):
         """A new or changed rule works the same day (the systems brokers leave
         made them send that day's reminders by hand)."""
         messages = self.env["insurance.notify.message"]
-        today = messages._today()
         for rule in self.sudo().filtered("active"):
-            messages |= rule._plan(today, replan_today=True)
+            messages |= rule._plan(messages._today(rule.company_id))
         if messages.filtered(lambda message: message.state == "queued"):
-            self.env.ref("insurance_notify.ir_cron_dispatch_notifications").sudo()._trigger()
+            messages._trigger_dispatch()
 
     @api.model
     def _cron_plan(self):
         messages = self.env["insurance.notify.message"]
-        today = messages._today()
         rules = self.search([("active", "=", True)])
+        queued = False
         for done, rule in enumerate(rules, start=1):
-            rule._plan(today)
+            planned = rule._plan(messages._today(rule.company_id))
+            queued = queued or any(state == "queued" for state in planned.mapped("state"))
             messages._commit_progress(done=done, remaining=len(rules) - done)
+        if queued:
+            messages._trigger_dispatch()
 
-    def _plan(self, today, replan_today=False):
-        """Create the messages of every occurrence since the last planned day.
+    @api.model
+    def _trigger_planning(self):
+        """A record was saved whose dates may make a reminder due today: plan
+        now rather than at the next hourly run."""
+        self.env.ref("insurance_notify.ir_cron_plan_notifications").sudo()._trigger()
+
+    def _plan(self, today):
+        """Queue the messages of every occurrence since the last planned day,
+        and of today again (a record entered during the day gets the reminder
+        due that day; the keys make it idempotent).
 
         An occurrence is a (record, offset) whose day (event date - offset) falls
         after the last planned day and on or before today while the event is
         still ahead; of several missed ones a record gets only the latest.
         """
         self.ensure_one()
-        first_day = self.last_planned_date + timedelta(days=1) if self.last_planned_date else today
-        if replan_today:
-            first_day = min(first_day, today)
-        if first_day > today:
-            return self.env["insurance.notify.message"]
+        first_day = today
+        if self.last_planned_date and self.last_planned_date < today:
+            first_day = self.last_planned_date + timedelta(days=1)
         occurrences = self._find_occurrences(first_day, today)
-        messages = self.env["insurance.notify.message"]._create_planned(self, occurrences)
-        self.last_planned_date = today
+        messages = self.env["insurance.notify.message"]._enqueue(
+            self, self._queue_items(occurrences)
+        )
+        if self.last_planned_date != today:
+            self.last_planned_date = today
         return messages
+
+    def _plan_records(self, records, today):
+        """Queue, for a send by hand, each record's occurrence whose day passed
+        last (or, when none has yet, the next one) under the key the automatic
+        run would use, so it does not send it again."""
+        self.ensure_one()
+        items = self._queue_items(self._occurrences_now(records, today))
+        return self.env["insurance.notify.message"]._enqueue(self, items)
+
+    def _queue_items(self, occurrences):
+        res_model = self.res_model
+        return [
+            QueueItem(
+                res_model=res_model,
+                res_id=occ.res_id,
+                partner_id=occ.partner_id,
+                policy_id=occ.policy_id,
+                offset=occ.offset,
+                event_date=occ.event_date,
+                skip=self._skip_reason(occ),
+            )
+            for occ in occurrences
+        ]
+
+    # ------------------------------------------------------------------
+    # The sender interface (insurance.notify.sender)
+    # ------------------------------------------------------------------
+
+    def _notify_key(self, item):
+        return (
+            f"{self.id}-{item.res_model}-{item.res_id}-{item.offset}-{self.channel}-"
+            f"{item.event_date}"
+        )
+
+    def _notify_is_late(self, message, today):
+        source = SOURCES[self.event_type]
+        if source.after or not message.event_date or message.event_date >= today:
+            return None
+        return "birthday_passed" if self.event_type == "birthday" else "event_passed"
 
     def _event_filters(self):
         """The rule's filters on the columns every event source yields."""
@@ -409,15 +389,12 @@ class InsuranceNotifyRule(models.Model):
         return occurrences
 
     def _skip_reason(self, occurrence):
-        """Why this occurrence is planned but not sent, or None."""
-        if occurrence.skip == "installment_paid":
-            return self.env._("installment paid")
+        """Why this occurrence is planned but not sent (a reason code), or None."""
+        if occurrence.skip:
+            return occurrence.skip
         if (
             occurrence.policy_state
             and occurrence.policy_state not in self.POLICY_SCOPES[self.policy_scope]
         ):
-            states = dict(
-                self.env["insurance.policy"]._fields["state"]._description_selection(self.env)
-            )
-            return self.env._("policy %(state)s", state=states[occurrence.policy_state].lower())
+            return f"policy_{occurrence.policy_state}"
         return None

@@ -10,6 +10,8 @@ from odoo.tools.misc import format_date
 
 from notify_engine.gateways import base as gateway_errors
 
+from .notify_reasons import reason_text
+
 REPORT_PARAM = "insurance_notify.daily_report_date"
 # The report leaves on the first run from this local hour: the hourly planner
 # has planned the day by then.
@@ -84,7 +86,7 @@ class InsuranceNotifyRule(models.Model):
                 "rule_id",
                 "channel",
                 "state",
-                "reason",
+                "reason_code",
                 "gateway_id",
                 "error_class",
             ],
@@ -112,6 +114,12 @@ class InsuranceNotifyRule(models.Model):
     def _report_mail(self, user, today, stats):
         """The report of these rules for ``user``, as a queued mail.mail."""
         rules = self.with_context(lang=user.lang)
+        reasons = dict(
+            self.env["insurance.notify.message"]
+            .with_context(lang=user.lang)
+            ._fields["reason_code"]
+            ._description_selection(rules.env)
+        )
         channels = dict(
             self.env["insurance.notify.message"]
             .with_context(lang=user.lang)
@@ -128,13 +136,13 @@ class InsuranceNotifyRule(models.Model):
             {
                 "gateway": gateway.name or "",
                 "problem": rules._gateway_problem_label(error_class),
-                "reason": reason,
+                "reason": reason_text(reasons, reason, None),
                 "count": count,
             }
             for (gateway, error_class, reason), count in stats["problems"].items()
         ]
         skipped = [
-            {"rule": rule, "reason": reason, "count": count}
+            {"rule": rule, "reason": reason_text(reasons, reason, None), "count": count}
             for rule in rules
             for reason, count in sorted(stats["skipped"].get(rule, {}).items())
         ]

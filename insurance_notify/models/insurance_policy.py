@@ -166,10 +166,25 @@ class InsurancePolicy(models.Model):
             policy.expiry_reminder_sent_at = expiry.get(policy.id, False)
             policy.inspection_reminder_sent_at = inspection.get(policy.id, False)
 
+    # Saving one of these may make a reminder due today: plan at once.
+    PLANNING_FIELDS = frozenset(
+        {
+            "date_end",
+            "inspection_date",
+            "state",
+            "partner_id",
+            "insurer_id",
+            "product_id",
+            "user_id",
+        }
+    )
+
     @api.model_create_multi
     def create(self, vals_list):
         self._check_numbers_free(vals_list)
-        return super().create(vals_list)
+        policies = super().create(vals_list)
+        self.env["insurance.notify.rule"]._trigger_planning()
+        return policies
 
     def write(self, vals):
         if "name" in vals or "company_id" in vals:
@@ -183,7 +198,10 @@ class InsurancePolicy(models.Model):
                 ],
                 exclude=self,
             )
-        return super().write(vals)
+        result = super().write(vals)
+        if self.PLANNING_FIELDS & vals.keys():
+            self.env["insurance.notify.rule"]._trigger_planning()
+        return result
 
     @api.model
     def _check_numbers_free(self, vals_list, exclude=None):
@@ -264,9 +282,7 @@ class InsurancePolicy(models.Model):
             ("draft", "valid"), self.env._("Only draft or valid policies can be cancelled.")
         )
         self.state = "cancelled"
-        self.env["insurance.notify.message"]._cancel_queued_for(
-            self, self.env._("policy cancelled")
-        )
+        self.env["insurance.notify.message"]._cancel_queued_for(self, "policy_cancelled")
 
     def action_renew(self):
         """Create the successor policy for the next period and close this one."""
@@ -291,7 +307,7 @@ class InsurancePolicy(models.Model):
                 }
             )
         self.state = "renewed"
-        self.env["insurance.notify.message"]._cancel_queued_for(self, self.env._("policy renewed"))
+        self.env["insurance.notify.message"]._cancel_queued_for(self, "policy_renewed")
         if len(successors) == 1:
             return {
                 "type": "ir.actions.act_window",

@@ -52,7 +52,7 @@ class InsurancePolicyInstallment(models.Model):
             )
 
     def _today(self):
-        return self.env["insurance.notify.message"]._today()
+        return self.env["insurance.notify.message"]._today(self.env.company)
 
     @api.depends("date_due", "state")
     def _compute_is_overdue(self):
@@ -101,12 +101,18 @@ class InsurancePolicyInstallment(models.Model):
         self.write({"state": "open", "date_paid": False})
         return True
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        installments = super().create(vals_list)
+        self.env["insurance.notify.rule"]._trigger_planning()
+        return installments
+
     def write(self, vals):
         result = super().write(vals)
         if vals.get("state") == "paid":
             # However it gets paid (button, import, payment sync), no reminder
             # about a settled installment may leave any more.
-            self.env["insurance.notify.message"]._cancel_queued_for(
-                self, self.env._("installment paid")
-            )
+            self.env["insurance.notify.message"]._cancel_queued_for(self, "installment_paid")
+        if {"date_due", "state", "policy_id"} & vals.keys():
+            self.env["insurance.notify.rule"]._trigger_planning()
         return result

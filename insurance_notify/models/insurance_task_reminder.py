@@ -1,7 +1,13 @@
+from datetime import timedelta
+
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from notify_engine import phone
+from notify_engine import phone, schedule
+
+from .insurance_notify_sender import QueueItem
 
 # What the settings start with, per audience: (channel, lead time in hours).
 AUDIENCE_DEFAULTS = {"customer": ("sms", 24.0), "operator": ("email", 1.0)}
@@ -16,6 +22,7 @@ class InsuranceTaskReminder(models.Model):
     """One automatic reminder of a task, to its customer or to its assignees."""
 
     _name = "insurance.task.reminder"
+    _inherit = ["insurance.notify.sender"]
     _description = "Task Reminder"
     _order = "task_id, audience, id"
 
@@ -24,6 +31,8 @@ class InsuranceTaskReminder(models.Model):
         [("customer", "Customer"), ("operator", "Operators")], required=True, default="customer"
     )
     enabled = fields.Boolean(string="Send", default=True)
+    # Reminders of a task rest on the service agreed: no consent beyond the blacklist.
+    consent_mode = fields.Selection(default="none")
     channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], required=True, default="sms")
     template_model_id = fields.Many2one("ir.model", compute="_compute_template_model_id")
     sms_template_id = fields.Many2one(
@@ -153,7 +162,7 @@ class InsuranceTaskReminder(models.Model):
         tasks = self.task_id
         self.env["insurance.notify.message"].sudo().search(
             [("task_reminder_id", "in", self.ids), ("state", "=", "queued")]
-        ).write({"state": "cancelled", "reason": self.env._("reminder removed")})
+        ).write({"state": "cancelled", "reason_code": "reminder_removed", "reason_params": False})
         result = super().unlink()
         tasks.exists()._sync_insurance_reminders()
         return result
@@ -172,10 +181,53 @@ class InsuranceTaskReminder(models.Model):
             ) from None
 
     # ------------------------------------------------------------------
+    # The sender interface (insurance.notify.sender)
+    # ------------------------------------------------------------------
+
+    def _notify_key(self, item):
+        deadline = self.task_id.date_deadline.isoformat()
+        return f"task-{self.id}-{item.partner_id}-{self.channel}-{deadline}"
+
+    def _notify_company(self):
+        self.ensure_one()
+        return self.task_id.company_id or self.env.company
+
+    def _queue_items(self):
+        """The messages this reminder calls for: one per recipient, leaving the
+        lead time before the deadline, never at night."""
+        self.ensure_one()
+        task = self.task_id
+        company_tz = self._notify_company().partner_id.tz
+        items = []
+        for partner, number, email in self._contacts():
+            timezone = schedule.resolve_timezone(partner.tz, company_tz, default=self.timezone)
+            local_deadline = pytz.utc.localize(task.date_deadline).astimezone(
+                pytz.timezone(timezone)
+            )
+            items.append(
+                QueueItem(
+                    res_model="project.task",
+                    res_id=task.id,
+                    partner_id=partner.id,
+                    event_date=local_deadline.date(),
+                    not_before=schedule.reminder_time(
+                        task.date_deadline,
+                        timedelta(hours=self.lead_time),
+                        timezone,
+                        self.window_start,
+                        self.window_end,
+                    ),
+                    number=(number or False) if self.channel == "sms" else None,
+                    email=(email or False) if self.channel == "email" else None,
+                )
+            )
+        return items
+
+    # ------------------------------------------------------------------
     # Recipients
     # ------------------------------------------------------------------
 
-    def _recipients(self):
+    def _contacts(self):
         """[(partner, number, email)] this reminder goes to; a missing address is False."""
         self.ensure_one()
         if self.audience == "customer":
@@ -215,7 +267,7 @@ class InsuranceTaskReminder(models.Model):
             if line.audience == "customer" and not line.partner_id:
                 problems.append(self.env._("The customer reminder needs a customer on the task."))
                 continue
-            for partner, number, email in line._recipients():
+            for partner, number, email in line._contacts():
                 if line.channel == "sms" and not number:
                     problems.append(
                         self.env._(

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import pytz
 
 from odoo import api, fields, models, tools
@@ -9,8 +7,6 @@ from odoo.fields import Command
 from odoo.addons.project.models.project_task import CLOSED_STATES
 
 from notify_engine import schedule
-
-from .insurance_notify_message import DEFAULT_WINDOW
 
 # Saving a task touching these re-plans its reminders.
 SYNC_FIELDS = frozenset(
@@ -196,90 +192,23 @@ class ProjectTask(models.Model):
             )
             queued = messages.filtered(lambda message: message.state == "queued")
             if task._insurance_is_closed() or not task.date_deadline:
-                reason = (
-                    self.env._("task closed")
-                    if task._insurance_is_closed()
-                    else self.env._("task has no deadline")
-                )
-                queued.write({"state": "cancelled", "reason": reason})
+                code = "task_closed" if task._insurance_is_closed() else "task_no_deadline"
+                queued.write({"state": "cancelled", "reason_code": code, "reason_params": False})
                 continue
-            wanted = task._insurance_wanted_messages()
+            wanted = set()
+            for line in task.insurance_reminder_ids.filtered("enabled").sudo():
+                items = line._queue_items()
+                wanted |= {line._notify_key(item) for item in items}
+                if task.date_deadline > now:
+                    Message._enqueue(line, items, replan=True)
             deadline_tag = "-" + task.date_deadline.isoformat()
-            for message in queued:
-                if message.key not in wanted:
-                    moved = not message.key.endswith(deadline_tag)
-                    message.write(
-                        {
-                            "state": "cancelled",
-                            "reason": self.env._("deadline moved")
-                            if moved
-                            else self.env._("reminder changed or turned off"),
-                        }
-                    )
-            by_key = {message.key: message for message in messages}
-            to_create = []
-            for key, vals in wanted.items():
-                message = by_key.get(key)
-                if not message:
-                    if task.date_deadline > now:
-                        to_create.append(vals)
-                elif message.state == "queued" or (
-                    message.state in ("cancelled", "skipped") and task.date_deadline > now
-                ):
-                    # Re-planned; or back to a deadline it had, reopened, or
-                    # reachable again: the same message, never a second one.
-                    message.write(vals)
-            Message.create(to_create)
+            for message in queued.filtered(lambda m, wanted=wanted: m.key not in wanted):
+                moved = not message.key.endswith(deadline_tag)
+                message.write(
+                    {
+                        "state": "cancelled",
+                        "reason_code": "deadline_moved" if moved else "reminder_changed",
+                        "reason_params": False,
+                    }
+                )
         self.invalidate_recordset(["insurance_notify_message_ids"])
-
-    def _insurance_wanted_messages(self):
-        """key -> values of the messages this task's reminders call for now."""
-        self.ensure_one()
-        company = self.company_id or self.env.company
-        company_tz = company.partner_id.tz
-        gateway = self.env["insurance.notify.gateway"].sudo()._default_for_company(company)
-        start_hour, end_hour, _weekdays = DEFAULT_WINDOW
-        wanted = {}
-        for line in self.insurance_reminder_ids.filtered("enabled"):
-            for partner, number, email in line._recipients():
-                key = f"task-{line.id}-{partner.id}-{line.channel}-{self.date_deadline.isoformat()}"
-                timezone = schedule.resolve_timezone(
-                    partner.tz, company_tz, self.env.user.tz, default="UTC"
-                )
-                address = number if line.channel == "sms" else email
-                scheduled_at = schedule.reminder_time(
-                    self.date_deadline,
-                    timedelta(hours=line.lead_time),
-                    timezone,
-                    start_hour,
-                    end_hour,
-                )
-                local_deadline = pytz.utc.localize(self.date_deadline).astimezone(
-                    pytz.timezone(timezone)
-                )
-                wanted[key] = {
-                    "key": key,
-                    "company_id": company.id,
-                    "res_model": "project.task",
-                    "res_id": self.id,
-                    "task_reminder_id": line.id,
-                    "partner_id": partner.id,
-                    "channel": line.channel,
-                    "number": number if line.channel == "sms" else False,
-                    "email": email if line.channel == "email" else False,
-                    "timezone": timezone,
-                    "scheduled_at": scheduled_at,
-                    "event_date": local_deadline.date(),
-                    "sms_template_id": line.sms_template_id.id,
-                    "mail_template_id": line.mail_template_id.id,
-                    "gateway_id": gateway.id if line.channel == "sms" else False,
-                    "state": "queued" if address else "skipped",
-                    "reason": False
-                    if address
-                    else (
-                        self.env._("no valid mobile number")
-                        if line.channel == "sms"
-                        else self.env._("no valid e-mail address")
-                    ),
-                }
-        return wanted

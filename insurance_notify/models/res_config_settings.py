@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .insurance_notify_message import PARAM_EMAIL_FROM, PARAM_MAIL_SERVER
+from .insurance_notify_dispatch import PARAM_EMAIL_FROM, PARAM_MAIL_SERVER
 from .insurance_task_reminder import task_param
 from .res_partner import PARAM_CONSENT_EMAIL, PARAM_CONSENT_PHONE, PARAM_PREVENT_DUPLICATES
 

@@ -7,9 +7,7 @@ templates and the SMS analysis — and writes only its own transient lines:
 """
 
 from collections import Counter
-from datetime import datetime, time, timedelta
-
-import pytz
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -104,59 +102,53 @@ class InsuranceNotifyDryRun(models.TransientModel):
 
     @api.model
     def _simulate(self, rule, day):
-        """The lines of what ``rule``'s planning run on ``day`` would create."""
+        """The lines of what ``rule``'s planning run on ``day`` would create:
+        the queue's own preparation of each message, run at the day's start."""
         Message = self.env["insurance.notify.message"]
         occurrences = rule._find_occurrences(day, day)
         if not occurrences:
             return []
-        res_model = rule.res_model
-        keys = {
-            occ: Message._make_key(rule, res_model, occ.res_id, occ.offset, occ.event_date)
-            for occ in occurrences
-        }
+        company_tz = schedule.resolve_timezone(rule.company_id.partner_id.tz)
+        day_start = Message._local_day_start(day, company_tz)
+        prepared = Message._prepare_queue(rule, rule._queue_items(occurrences), now=day_start)
         taken = set(
             Message.sudo()
             .with_context(active_test=False)
-            .search([("key", "in", list(keys.values()))])
+            .search([("key", "in", list(prepared))])
             .mapped("key")
         )
-        partners = self.env["res.partner"].browse({occ.partner_id for occ in occurrences})
-        recipients = Message._recipients(partners, rule)
-        gateway = rule.gateway_id or self.env["insurance.notify.gateway"]._default_for_company(
-            rule.company_id
-        )
-        window = rule._window()
-        texts = self._render_texts(rule, occurrences, recipients)
-        transliterate, max_parts = rule._sms_options()
+        gateway = rule._notify_gateway()
+        labels = dict(Message._fields["reason_code"]._description_selection(self.env))
+        by_channel = {}
+        for vals in prepared.values():
+            by_channel.setdefault(vals["channel"], []).append(vals["res_id"])
+        texts = self._render_texts(rule, by_channel)
+        transliterate, max_parts = rule._notify_sms_options()
         vals_list = []
-        for occ in occurrences:
-            recipient = recipients[occ.partner_id]
+        for key, message in prepared.items():
             vals = {
                 "rule_id": rule.id,
-                "record_ref": f"{res_model},{occ.res_id}",
-                "partner_id": occ.partner_id,
-                "policy_id": occ.policy_id,
-                "channel": recipient.channel,
-                "number": recipient.number,
-                "email": recipient.email,
-                "offset": occ.offset,
-                "event_date": occ.event_date,
+                "record_ref": f"{rule.res_model},{message['res_id']}",
+                "partner_id": message["partner_id"],
+                "policy_id": message["policy_id"],
+                "channel": message["channel"],
+                "number": message["number"],
+                "email": message["email"],
+                "offset": message["offset"],
+                "event_date": message["event_date"],
                 "state": "send",
             }
-            reason = rule._skip_reason(occ) or recipient.reason
-            if keys[occ] in taken:
+            if key in taken:
                 vals.update(state="planned", reason=self.env._("already planned or sent"))
-            elif reason:
-                vals.update(state="skip", reason=reason)
+            elif message["state"] == "skipped":
+                vals.update(state="skip", reason=labels.get(message["reason_code"]))
             else:
-                vals["scheduled_at"] = schedule.next_window_start(
-                    self._day_start(day, recipient.timezone), recipient.timezone, *window
-                )
-            text = texts.get((recipient.channel, occ.res_id))
+                vals["scheduled_at"] = message["scheduled_at"]
+            text = texts.get((message["channel"], message["res_id"]))
             if isinstance(text, UserError):
                 if vals["state"] == "send":
                     vals.update(state="fail", reason=str(text.args[0]))
-            elif recipient.channel == "sms" and text is not None:
+            elif message["channel"] == "sms" and text is not None:
                 analysis = sms.analyze(text, transliterate=transliterate)
                 vals.update(
                     text=analysis.text,
@@ -166,39 +158,32 @@ class InsuranceNotifyDryRun(models.TransientModel):
                     cost=analysis.parts * gateway.cost_per_part,
                 )
                 if vals["state"] == "send" and max_parts and analysis.parts > max_parts:
-                    vals.update(state="fail", reason=Message._too_long_reason(analysis, max_parts))
+                    vals.update(
+                        state="fail",
+                        reason=labels["too_long"] % {"parts": analysis.parts, "limit": max_parts},
+                    )
             elif text is not None:
                 vals["text"] = text
             vals_list.append(vals)
         return vals_list
 
     @api.model
-    def _render_texts(self, rule, occurrences, recipients):
+    def _render_texts(self, rule, by_channel):
         """(channel, res_id) -> SMS body or e-mail subject (or the UserError)."""
-        by_channel = {"sms": [], "email": []}
-        for occ in occurrences:
-            by_channel[recipients[occ.partner_id].channel].append(occ.res_id)
         texts = {}
         for channel, res_ids in by_channel.items():
             template = rule.sms_template_id if channel == "sms" else rule.mail_template_id
             if not res_ids or not template:
                 continue
             try:
-                if channel == "sms":
-                    rendered = template._render_field("body", res_ids, compute_lang=True)
-                else:
-                    rendered = template._render_field("subject", res_ids)
+                rendered = template._render_field(
+                    "body" if channel == "sms" else "subject", res_ids, compute_lang=True
+                )
             except UserError as error:
                 texts.update({(channel, res_id): error for res_id in res_ids})
                 continue
             texts.update({(channel, res_id): rendered[res_id] or "" for res_id in res_ids})
         return texts
-
-    @api.model
-    def _day_start(self, day, timezone):
-        """Midnight of ``day`` in ``timezone``, as naive UTC: the day's first planning run."""
-        local = pytz.timezone(timezone).localize(datetime.combine(day, time.min))
-        return local.astimezone(pytz.utc).replace(tzinfo=None)
 
 
 class InsuranceNotifyDryRunLine(models.TransientModel):

@@ -4,7 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from notify_engine import phone
-from notify_engine.gateways import OutgoingSms
+
+from ..models.insurance_notify_sender import QueueItem
 
 TEST_KEY_PREFIX = "test-"
 
@@ -39,15 +40,38 @@ class InsuranceSmsTest(models.TransientModel):
         ),
     )
     state = fields.Selection(
-        [("draft", "To Send"), ("sent", "Sent"), ("failed", "Failed")],
-        default="draft",
-        readonly=True,
+        [("draft", "To Send"), ("queued", "Sending"), ("sent", "Sent"), ("failed", "Failed")],
+        compute="_compute_result",
     )
     body = fields.Text(readonly=True)
     sms_parts = fields.Integer(string="Parts", readonly=True)
     sms_encoding = fields.Char(string="Encoding", readonly=True)
-    answer = fields.Char(string="Gateway's Answer", readonly=True)
+    answer = fields.Char(string="Gateway's Answer", compute="_compute_result")
     message_id = fields.Many2one("insurance.notify.message", string="Notification", readonly=True)
+
+    @api.depends("message_id.state", "message_id.provider_ref", "message_id.reason_code")
+    def _compute_result(self):
+        for wizard in self:
+            message = wizard.message_id.sudo()
+            if not message:
+                wizard.state, wizard.answer = "draft", False
+            elif message.state in ("sent", "delivered"):
+                wizard.state = "sent"
+                wizard.answer = self.env._(
+                    "accepted, id %(ref)s, %(parts)s part(s)",
+                    ref=message.provider_ref or "-",
+                    parts=message.sms_parts or "?",
+                )
+            elif message.state in ("queued", "sending"):
+                wizard.state = "queued"
+                wizard.answer = self.env._("waiting for the gateway's answer…")
+            else:
+                wizard.state = "failed"
+                wizard.answer = self.env._(
+                    "refused: %(error)s %(reason)s",
+                    error=message.error_class or "",
+                    reason=message.reason or "",
+                )
 
     @api.onchange("policy_id")
     def _onchange_policy_id(self):
@@ -71,7 +95,11 @@ class InsuranceSmsTest(models.TransientModel):
         return number
 
     def action_send(self):
+        """Queue the test SMS to leave at once, day or night; the dispatcher
+        sends it as soon as this is saved (never inside this request, which
+        Odoo may replay)."""
         self.ensure_one()
+        self.policy_id.check_access("read")
         number = self._normalized_number()
         template = self.sms_template_id
         analysis = template._insurance_render_sms(self.policy_id.id)
@@ -85,47 +113,38 @@ class InsuranceSmsTest(models.TransientModel):
                     limit=template.sms_max_parts,
                 )
             )
-        Message = self.env["insurance.notify.message"]
-        now = Message._now()
-        gateway = self.gateway_id
-        message = Message.sudo().create(
+        Message = self.env["insurance.notify.message"].sudo()
+        item = QueueItem(
+            res_model="insurance.policy",
+            res_id=self.policy_id.id,
+            partner_id=self.policy_id.partner_id.id,
+            policy_id=self.policy_id.id,
+            number=number,
+            body=analysis.text,
+            key=f"{TEST_KEY_PREFIX}{uuid.uuid4().hex}",
+            gateway_id=self.gateway_id.id,
+        )
+        message = Message.with_company(self.policy_id.company_id or self.env.company)._enqueue(
+            Message.env["insurance.notify.sender"], [item]
+        )
+        Message._trigger_dispatch()
+        self.write(
             {
-                "key": f"{TEST_KEY_PREFIX}{uuid.uuid4().hex}",
-                "company_id": self.policy_id.company_id.id or self.env.company.id,
-                "res_model": "insurance.policy",
-                "res_id": self.policy_id.id,
-                "policy_id": self.policy_id.id,
-                "partner_id": self.policy_id.partner_id.id,
-                "channel": "sms",
-                "number": number,
                 "body": analysis.text,
                 "sms_parts": analysis.parts,
                 "sms_encoding": analysis.encoding,
-                "gateway_id": gateway.id,
-                "state": "sending",
-                "scheduled_at": now,
-                "sending_since": now,
-            }
-        )
-        outgoing = OutgoingSms(
-            key=message.key,
-            number=phone.for_gateway(number, gateway.provider),
-            body=analysis.text,
-            sender=gateway.sender or None,
-        )
-        [result] = gateway._make_adapter().send([outgoing])
-        # A test is sent once, now: it never waits in the queue for a retry.
-        message._write_result(result, now, retry=False)
-        self.write(
-            {
-                "state": "sent" if result.accepted else "failed",
-                "body": analysis.text,
-                "sms_parts": result.parts or analysis.parts,
-                "sms_encoding": analysis.encoding,
-                "answer": self._describe(result),
                 "message_id": message.id,
             }
         )
+        return self._reopen()
+
+    def action_refresh(self):
+        self.ensure_one()
+        self.message_id.invalidate_recordset()
+        self.invalidate_recordset(["state", "answer"])
+        return self._reopen()
+
+    def _reopen(self):
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -134,18 +153,3 @@ class InsuranceSmsTest(models.TransientModel):
             "target": "new",
             "name": self.env._("Send Test SMS"),
         }
-
-    def _describe(self, result):
-        if result.accepted:
-            return self.env._(
-                "accepted%(already)s, id %(ref)s, %(parts)s part(s)",
-                already=self.env._(" (already sent before)") if result.already_sent else "",
-                ref=result.provider_ref or "-",
-                parts=result.parts or "?",
-            )
-        return self.env._(
-            "refused: %(error)s (code %(code)s) %(text)s",
-            error=result.error_class,
-            code=result.error_code or "-",
-            text=result.error_text or "",
-        )

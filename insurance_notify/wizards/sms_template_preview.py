@@ -34,7 +34,7 @@ class SmsTemplatePreview(models.TransientModel):
         for wizard in self:
             template = wizard.sms_template_id
             if wizard.rule_id:
-                transliterate, max_parts = wizard.rule_id._sms_options()
+                transliterate, max_parts = wizard.rule_id._notify_sms_options()
                 gateway = wizard.rule_id.gateway_id
             else:
                 transliterate, max_parts = template.sms_transliterate, template.sms_max_parts

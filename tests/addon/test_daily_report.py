@@ -56,7 +56,7 @@ class TestDailyReport(NotifyCase, MockEmail):
                 "gateway_id": self.gateway.id,
                 "scheduled_at": warsaw(day, hour),
                 "state": state,
-                "reason": reason,
+                "reason_code": reason,
                 "error_class": error_class,
             }
         )
@@ -84,9 +84,9 @@ class TestDailyReport(NotifyCase, MockEmail):
             self.message(self.rule, self.yesterday, 10, state)
         self.message(self.rule, self.yesterday, 23, "sent")  # 23:00 in Warsaw is still yesterday
         self.message(self.rule, self.yesterday, 9, "sent", channel="email")
-        self.message(self.rule, self.yesterday, 0, "skipped", reason="no consent to SMS")
-        self.message(self.rule, self.yesterday, 0, "skipped", reason="no consent to SMS")
-        self.message(self.rule, self.yesterday, 0, "skipped", reason="policy cancelled")
+        self.message(self.rule, self.yesterday, 0, "skipped", reason="no_sms_consent")
+        self.message(self.rule, self.yesterday, 0, "skipped", reason="no_sms_consent")
+        self.message(self.rule, self.yesterday, 0, "skipped", reason="policy_cancelled")
         for _ in range(3):
             self.message(self.rule, self.TODAY, 8, "queued")
         self.message(self.rule, self.TODAY - timedelta(days=2), 10, "sent")  # too old
@@ -117,7 +117,7 @@ class TestDailyReport(NotifyCase, MockEmail):
             self.yesterday,
             10,
             "failed",
-            reason="Authorization failed",
+            reason="refused",
             error_class=gateway_errors.AUTHORIZATION,
         )
         self.message(
@@ -125,7 +125,7 @@ class TestDailyReport(NotifyCase, MockEmail):
             self.yesterday,
             11,
             "failed",
-            reason="bad number",
+            reason="refused",
             error_class="invalid_number",
         )
 

@@ -38,6 +38,16 @@ class TestSendNowButtons(NotifyCase):
         self.assertEqual(action["tag"], "display_notification")
         return action["params"]
 
+    def dispatch_as_triggered(self):
+        """Send now queues and wakes the dispatcher; no provider is called in
+        the user's request. Run the cron it woke."""
+        cron = self.env.ref("insurance_notify.ir_cron_dispatch_notifications")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            "Send now must wake the dispatcher",
+        )
+        self.Message._cron_dispatch()
+
     def test_send_expiry_reminder_sends_and_marks_the_policy(self):
         self.make_rule("21,14,7")
         policy = self.make_policy(10)
@@ -46,7 +56,9 @@ class TestSendNowButtons(NotifyCase):
         params = self.notification(policy.with_user(self.broker).action_send_expiry_reminder())
 
         self.assertEqual(params["type"], "success")
-        self.assertEqual(params["message"], "Sent to +48600123456.")
+        self.assertEqual(params["message"], "Leaving now for +48600123456.")
+        self.assertFalse(SandboxGateway.outbox, "nothing is sent inside the user's request")
+        self.dispatch_as_triggered()
         self.assertEqual(len(SandboxGateway.outbox), 1)
         self.assertIn(policy.name, SandboxGateway.outbox[0].body)
         policy.invalidate_recordset()
@@ -57,6 +69,7 @@ class TestSendNowButtons(NotifyCase):
         self.make_rule("21,14,7")
         policy = self.make_policy(10)
         policy.action_send_expiry_reminder()
+        self.dispatch_as_triggered()
         self.set_now(self.now + timedelta(hours=2))
 
         params = self.notification(policy.action_send_expiry_reminder())
@@ -98,6 +111,7 @@ class TestSendNowButtons(NotifyCase):
         params = self.notification(policy.action_send_inspection_reminder())
 
         self.assertEqual(params["type"], "success")
+        self.dispatch_as_triggered()
         self.assertIn("WA 12345", SandboxGateway.outbox[0].body)
         policy.invalidate_recordset()
         self.assertEqual(policy.inspection_reminder_sent_at, self.now)
@@ -119,8 +133,11 @@ class TestSendNowButtons(NotifyCase):
 
         due.with_user(self.broker).action_send_reminder()
         overdue.with_user(self.broker).action_send_reminder()
+        self.dispatch_as_triggered()
 
-        self.assertEqual([sms.body for sms in SandboxGateway.outbox], ["Due 120.0", "Late 80.0"])
+        # Two reminders for one client leaving together: one SMS naming both,
+        # the earlier event first.
+        self.assertEqual([sms.body for sms in SandboxGateway.outbox], ["Late 80.0 Due 120.0"])
         (due | overdue).invalidate_recordset()
         self.assertEqual((due.reminder_sent_at, overdue.reminder_sent_at), (self.now, self.now))
 

@@ -1,9 +1,12 @@
+import contextlib
 from datetime import timedelta
 
 from psycopg2.errors import UniqueViolation
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import mute_logger
+
+from odoo.addons.insurance_notify.models.insurance_notify_sender import QueueItem
 
 from notify_engine.gateways import SandboxGateway
 
@@ -153,6 +156,10 @@ class TestSendingWindow(NotifyCase):
         self.assertFalse(SandboxGateway.outbox)
 
 
+class WorkerDied(BaseException):
+    """A crash no code of ours catches."""
+
+
 class TestNeverLostNeverTwice(NotifyCase):
     def test_a_client_without_mobile_is_skipped_with_a_reason(self):
         self.client.mobile = False
@@ -176,25 +183,25 @@ class TestNeverLostNeverTwice(NotifyCase):
         self.make_rule("7")
         self.Rule._cron_plan()
         message = self.messages_of(policy)
-        # The run dies after the provider accepted the batch, before the commit:
-        # the provider has the message, the database still says "sending".
-        original_send = type(self.Message)._send
+        # The worker dies after the provider took the message, before its
+        # answer is written: the database still says "sending".
+        original_send = SandboxGateway.send
 
-        def send_then_crash(records):
-            original_send(records)
-            records.write({"state": "sending", "provider_ref": False})
+        def send_then_die(gateway, messages):
+            original_send(gateway, messages)
+            raise WorkerDied
 
-        self.patch(type(self.Message), "_send", send_then_crash)
-        self.Message._cron_dispatch()
+        self.patch(SandboxGateway, "send", send_then_die)
+        with contextlib.suppress(WorkerDied):
+            self.Message._cron_dispatch()
         self.assertEqual(message.state, "sending")
         self.assertEqual(len(SandboxGateway.outbox), 1)
 
-        self.patch(type(self.Message), "_send", original_send)
+        self.patch(SandboxGateway, "send", original_send)
         self.set_now(self.now + timedelta(minutes=30))
         self.Message._cron_dispatch()
         self.assertEqual(message.state, "sent")
-        self.assertTrue(message.provider_ref)
-        self.assertEqual(len(SandboxGateway.outbox), 1)
+        self.assertEqual(len(SandboxGateway.outbox), 1, "the sandbox refuses a key it has kept")
 
     def test_a_message_key_is_unique(self):
         self.make_policy(7)
@@ -278,7 +285,9 @@ class TestSendNow(NotifyCase):
         self.assertFalse(self.messages_of(policy))
 
         message = self.Message._send_now(policy, "policy_expiry")
-        self.assertRecordValues(message, [{"state": "sent", "offset": 14, "rule_id": rule.id}])
+        self.assertRecordValues(message, [{"state": "queued", "offset": 14, "rule_id": rule.id}])
+        self.Message._cron_dispatch()
+        self.assertEqual(message.state, "sent")
         self.assertEqual(len(SandboxGateway.outbox), 1)
 
         # Again by hand, or the next automatic runs: the 14-day one is not sent twice,
@@ -315,32 +324,21 @@ class TestSendNow(NotifyCase):
 
 
 class TestMessagesWithoutRule(NotifyCase):
-    """Task reminders and bulk sends queue messages no rule planned."""
+    """The test SMS queues a message no sender planned: its own text, at once."""
 
     def queue(self, **values):
         policy = self.make_policy(30)
-        return self.Message.create(
-            {
-                "key": f"manual-{policy.id}",
-                "company_id": policy.company_id.id,
-                "res_model": "insurance.policy",
-                "res_id": policy.id,
-                "policy_id": policy.id,
-                "partner_id": self.client.id,
-                "channel": "sms",
-                "number": "+48600123456",
-                "timezone": "Europe/Warsaw",
-                "scheduled_at": self.now,
-                "gateway_id": self.env.ref("insurance_notify.gateway_sandbox").id,
-                **values,
-            }
+        item = QueueItem(
+            res_model="insurance.policy",
+            res_id=policy.id,
+            partner_id=self.client.id,
+            policy_id=policy.id,
+            number="+48600123456",
+            key=f"manual-{policy.id}",
+            gateway_id=self.env.ref("insurance_notify.gateway_sandbox").id,
+            **values,
         )
-
-    def test_its_own_template_is_rendered(self):
-        message = self.queue(sms_template_id=self.template.id)
-        self.Message._cron_dispatch()
-        self.assertEqual(message.state, "sent")
-        self.assertTrue(message.body.startswith(f"Policy {message.policy_id.name}"))
+        return self.Message._enqueue(self.env["insurance.notify.sender"], [item])
 
     def test_a_free_text_is_sent_as_written(self):
         message = self.queue(body="Our office moves to ul. Długa 5 on Monday.")
@@ -348,8 +346,9 @@ class TestMessagesWithoutRule(NotifyCase):
         self.assertEqual(SandboxGateway.outbox[0].body, message.body)
         self.assertEqual(message.sms_encoding, "UCS-2")
 
-    def test_it_keeps_the_default_window(self):
-        self.set_now(warsaw(self.TODAY, 21))
-        message = self.queue(body="Late news")
+    def test_it_leaves_at_once_even_at_night(self):
+        self.set_now(warsaw(self.TODAY, 23))
+        message = self.queue(body="Test")
         self.Message._cron_dispatch()
-        self.assertEqual(message.scheduled_at, warsaw(self.TODAY + timedelta(days=1), 8))
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(SandboxGateway.outbox[0].body, "Test")

@@ -11,7 +11,9 @@ class TestRulesTour(NotifyHttpCase):
     def setUp(self):
         super().setUp()
         self.env["insurance.notify.rule"].search([]).action_archive()
-        today = fields.Date.today()
+        # The company's local date, as the dry run reads it (not UTC's: near
+        # midnight they differ).
+        today = self.env["insurance.notify.message"]._today()
         self.template = self.env["sms.template"].create(
             {
                 "name": "Tour expiry template",

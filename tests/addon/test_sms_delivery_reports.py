@@ -40,6 +40,9 @@ class TestDemoTestSmsEndToEnd(NotifyHttpCase):
             )
             self.assertEqual(wizard.gateway_id, gateway)
             wizard.action_send()
+            self.assertFalse(fake.received, "nothing is sent inside the user's request")
+            self.env["insurance.notify.message"]._cron_dispatch()
+            wizard.action_refresh()
 
         self.assertEqual(len(fake.received), 1)
         request = fake.received[0]

@@ -169,7 +169,6 @@ class TestTaskReminderQueue(TaskCase):
                     "scheduled_at": warsaw(self.tomorrow, 8),
                     "event_date": self.tomorrow,
                     "timezone": "Europe/Warsaw",
-                    "sms_template_id": self.sms_customer.id,
                 }
             ],
         )
@@ -182,10 +181,12 @@ class TestTaskReminderQueue(TaskCase):
                     "partner_id": self.operator.partner_id.id,
                     "email": "piotr@broker.example",
                     "scheduled_at": warsaw(self.tomorrow, 9),
-                    "mail_template_id": self.mail_operator.id,
                 }
             ],
         )
+        # The template is the reminder's: the message names its sender.
+        self.assertEqual(customer.task_reminder_id._notify_templates()[0], self.sms_customer)
+        self.assertEqual(operator.task_reminder_id._notify_templates()[1], self.mail_operator)
 
     def test_a_night_reminder_leaves_the_evening_before_an_early_deadline(self):
         self.set_defaults("customer", lead_time=2.0)

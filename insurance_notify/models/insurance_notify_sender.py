@@ -1,0 +1,300 @@
+"""What a message is sent with, whoever produced it.
+
+Automatic rules, bulk sends and task reminders inherit this model: it holds the
+templates, consent mode, sending window, timezone, gateway, transliteration,
+part limit and sender name, and decides whom a sender reaches on which channel.
+``insurance.notify.message._enqueue`` and the dispatcher read a sender only
+through the methods below, so a new kind of sender is one model that inherits
+this one and says how it keys its messages (``_notify_key``).
+"""
+
+from collections import namedtuple
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+from notify_engine import consent, schedule
+
+from .notify_reasons import CONSENT_REASONS, MISSING_ADDRESS
+
+# The address a sender reaches a partner at, and why not (a reason code) or None.
+Recipient = namedtuple("Recipient", "channel number email timezone reason")
+
+# One message to put in the queue. ``res_model``/``res_id``: the document it is
+# about; ``skip``: a reason code not to send it; ``not_before``: the earliest
+# moment it may leave (else now); ``number``/``email``: an address chosen for
+# this message instead of the partner's; ``body``: a free text instead of the
+# template; ``key`` and ``gateway_id``: only for messages without a sender.
+QueueItem = namedtuple(
+    "QueueItem",
+    "res_model res_id partner_id policy_id offset event_date skip not_before "
+    "number email body key gateway_id",
+    defaults=(None, 0, None, None, None, None, None, None, None, None),
+)
+
+# Messages without a sender (the test SMS) go at once, day or night: someone
+# pressed a button and waits for them.
+ALWAYS = (0.0, 24.0, None)
+
+HOUR_WINDOW_HELP = (
+    "Local time of the recipient (partner, else company, else the sender's timezone)."
+)
+SEND_DAYS = {
+    "all": None,
+    "mon_sat": frozenset(range(6)),
+    "mon_fri": frozenset(range(5)),
+}
+
+
+class InsuranceNotifySender(models.AbstractModel):
+    _name = "insurance.notify.sender"
+    _description = "Notification Sender Settings"
+
+    sms_template_id = fields.Many2one("sms.template", string="SMS Template")
+    mail_template_id = fields.Many2one("mail.template", string="E-mail Template")
+    gateway_id = fields.Many2one(
+        "insurance.notify.gateway",
+        string="SMS Gateway",
+        help="Leave empty to use the company's default gateway.",
+    )
+    consent_mode = fields.Selection(
+        [
+            ("none", "Not required"),
+            ("general", "General (marketing consent)"),
+            ("specific", "Specific (consent to this notification)"),
+        ],
+        string="Client Consent",
+        required=True,
+        help="Service reminders rest on the contract; anything promotional needs consent. "
+        "A withdrawn consent or a blacklisted number stops a message even when queued.",
+    )
+    timezone = fields.Selection(
+        _tz_get,
+        default="Europe/Warsaw",
+        required=True,
+        help="Used for clients whose card and company have no timezone.",
+    )
+    window_start = fields.Float(string="Send From", default=8.0, help=HOUR_WINDOW_HELP)
+    window_end = fields.Float(string="Send Until", default=20.0, help=HOUR_WINDOW_HELP)
+    send_days = fields.Selection(
+        [
+            ("all", "Every day"),
+            ("mon_sat", "Monday to Saturday"),
+            ("mon_fri", "Monday to Friday"),
+        ],
+        string="Sending Days",
+        required=True,
+        default="all",
+    )
+    sms_transliterate = fields.Boolean(
+        string="Transliterate",
+        help="Replace letters GSM-7 lacks (ą → a, š → s) so a part holds 160 characters, "
+        "not 70. The template's own setting applies too.",
+    )
+    sms_max_parts = fields.Integer(
+        string="Max. SMS Parts",
+        help="A rendered message with more parts is not sent: it fails as too long. "
+        "0 uses the template's limit (none if it has none).",
+    )
+    sms_sender = fields.Char(
+        string="SMS Sender", help="A sender name registered with the provider; else the gateway's."
+    )
+
+    @api.constrains("window_start", "window_end")
+    def _check_window(self):
+        for sender in self:
+            if not 0 <= sender.window_start < sender.window_end <= 24:
+                raise ValidationError(
+                    self.env._(
+                        "The sending window must start before it ends, between 00:00 and 24:00."
+                    )
+                )
+
+    @api.constrains("sms_max_parts")
+    def _check_sms_max_parts(self):
+        if any(sender.sms_max_parts < 0 for sender in self):
+            raise ValidationError(self.env._("The maximum number of SMS parts cannot be negative."))
+
+    # ------------------------------------------------------------------
+    # What every message of this sender is sent with
+    # ------------------------------------------------------------------
+
+    def _notify_key(self, item):
+        """The message's unique key: one message per sender, record, offset,
+        channel and event date."""
+        raise NotImplementedError
+
+    def _notify_company(self):
+        self.ensure_one()
+        return self.company_id or self.env.company
+
+    def _notify_channels(self):
+        """The channels tried in order: the first one reaching the partner wins."""
+        self.ensure_one()
+        return ["sms", "email"] if self.channel == "sms_email" else [self.channel]
+
+    def _notify_window(self):
+        """(start hour, end hour, weekdays or None) of the sending window."""
+        self.ensure_one()
+        return self.window_start, self.window_end, SEND_DAYS[self.send_days or "all"]
+
+    def _notify_gateway(self):
+        self.ensure_one()
+        return self.gateway_id or self.env["insurance.notify.gateway"].sudo()._default_for_company(
+            self._notify_company()
+        )
+
+    def _notify_templates(self):
+        """(SMS template, e-mail template)."""
+        self.ensure_one()
+        return self.sms_template_id, self.mail_template_id
+
+    def _notify_sms_options(self):
+        """(transliterate, max parts or 0) of this sender together with its template."""
+        self.ensure_one()
+        template = self.sms_template_id
+        return (
+            self.sms_transliterate or template.sms_transliterate,
+            self.sms_max_parts or template.sms_max_parts,
+        )
+
+    def _consent_requirements(self):
+        """(consent mode, res.partner field of the specific consent or None)."""
+        self.ensure_one()
+        return self.consent_mode, None
+
+    def _notify_free_text(self):
+        """The text sent when the sender has no template for the channel."""
+        return False
+
+    def _notify_suffix(self):
+        """What every SMS of this sender ends with (an opt-out line)."""
+        return ""
+
+    def _notify_is_late(self, message, today):
+        """A reason code when ``message`` has lost its point on ``today``, else None.
+        By default an event ahead of its reminder (an expiry, a due date) is
+        pointless once passed; senders whose events are past by nature say otherwise."""
+        if message.event_date and message.event_date < today:
+            return "event_passed"
+        return None
+
+    # ------------------------------------------------------------------
+    # Whom it reaches
+    # ------------------------------------------------------------------
+
+    def _recipients(self, partners, today):
+        """partner id -> Recipient: the channel this sender reaches them on, the
+        address, their timezone, and the reason code not to send (or None)."""
+        self.ensure_one()
+        company_tz = self._notify_company().partner_id.tz
+        specific_field = self._consent_requirements()[1]
+        # Only the columns deciding a recipient: a partner has dozens more.
+        partners.fetch(
+            [
+                "tz",
+                "phone_sanitized",
+                "email_normalized",
+                "consent_sms",
+                "consent_email",
+                "consent_marketing",
+                "consent_valid_until",
+                *([specific_field] if specific_field else []),
+            ]
+        )
+        bl_numbers, bl_emails = self._blacklisted(
+            [number for number in partners.mapped("phone_sanitized") if number],
+            [email for email in partners.mapped("email_normalized") if email],
+        )
+        channels = self._notify_channels()
+        return {
+            partner.id: self._recipient(
+                partner,
+                channels,
+                today,
+                schedule.resolve_timezone(partner.tz, company_tz, default=self.timezone),
+                bl_numbers,
+                bl_emails,
+            )
+            for partner in partners
+        }
+
+    def _blacklisted(self, numbers, emails):
+        """(blacklisted numbers, blacklisted e-mails) among these normalized
+        addresses. Both blacklists hold normalized values: compare in SQL, not
+        through their search, which re-formats every number."""
+        self.env["phone.blacklist"].flush_model()
+        self.env["mail.blacklist"].flush_model()
+        numbers = {
+            number
+            for (number,) in self.env.execute_query(
+                SQL("SELECT number FROM phone_blacklist WHERE active AND number = ANY(%s)", numbers)
+            )
+        }
+        emails = {
+            email
+            for (email,) in self.env.execute_query(
+                SQL("SELECT email FROM mail_blacklist WHERE active AND email = ANY(%s)", emails)
+            )
+        }
+        return numbers, emails
+
+    def _recipient(self, partner, channels, today, timezone, bl_numbers, bl_emails):
+        reason = None
+        for channel in channels:
+            if channel == "sms":
+                address = partner.phone_sanitized
+                blacklisted = address in bl_numbers
+            else:
+                address = partner.email_normalized
+                blacklisted = address in bl_emails
+            if not address:
+                reason = reason or MISSING_ADDRESS[channel]
+                continue
+            decision = self._consent_decision(partner, channel, blacklisted, today)
+            if decision.allowed:
+                reason = None
+                break
+            reason = reason or CONSENT_REASONS[decision.reason, channel]
+        return Recipient(
+            channel=channel,
+            number=partner.phone_sanitized if channel == "sms" else False,
+            email=partner.email_normalized if channel == "email" else False,
+            timezone=timezone,
+            reason=reason,
+        )
+
+    def _own_address(self, partner, channel, address, listed, today):
+        """The Recipient for an address a message chose itself (a task
+        reminder's typed number, an operator's mobile) rather than the card's;
+        ``listed``: (blacklisted numbers, blacklisted e-mails)."""
+        reason = None
+        if not address:
+            reason = MISSING_ADDRESS[channel]
+        else:
+            blacklisted = address in (listed[0] if channel == "sms" else listed[1])
+            decision = self._consent_decision(partner, channel, blacklisted, today)
+            if not decision.allowed:
+                reason = CONSENT_REASONS[decision.reason, channel]
+        return Recipient(
+            channel=channel,
+            number=address if channel == "sms" else False,
+            email=address if channel == "email" else False,
+            timezone=False,
+            reason=reason,
+        )
+
+    def _consent_decision(self, partner, channel, blacklisted, today):
+        mode, specific_field = self._consent_requirements()
+        return consent.decide(
+            mode,
+            channel_allowed=partner.consent_sms if channel == "sms" else partner.consent_email,
+            blacklisted=blacklisted,
+            marketing=partner.consent_marketing,
+            specific=bool(specific_field and partner[specific_field]),
+            consent_valid_until=partner.consent_valid_until,
+            today=today,
+        )
