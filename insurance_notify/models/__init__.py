@@ -5,8 +5,10 @@ from . import res_partner
 from . import insurance_policy
 from . import insurance_policy_installment
 from . import insurance_notify_gateway
+from . import res_company
 from . import insurance_notify_rule
 from . import insurance_notify_rule_report
+from . import insurance_notify_rule_gateway_notice
 from . import insurance_notify_message
 from . import insurance_notify_message_planning
 from . import insurance_notify_message_dispatch

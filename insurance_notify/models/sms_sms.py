@@ -22,15 +22,16 @@ FAILURE_TYPES = {
 
 
 class SmsSms(models.Model):
-    """Stock Odoo SMS (chatter, composer, automated actions) leave through the
-    company's insurance gateway instead of IAP when the company has one."""
+    """Stock Odoo SMS (chatter, composer, automated actions) leave through
+    IAP, as without this app, unless an administrator chose one of our gateways
+    for the company in the settings (``res.company.insurance_stock_sms_gateway_id``)."""
 
     _inherit = "sms.sms"
 
     provider_ref = fields.Char(string="Provider ID", index="btree_not_null", readonly=True)
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
-        gateway = self.env["insurance.notify.gateway"].sudo()._default_for_company(self.env.company)
+        gateway = self.env.company._insurance_stock_sms_gateway()
         if not gateway:
             return super()._send(
                 unlink_failed=unlink_failed,
