@@ -39,7 +39,9 @@ STOCK_PORT = int(os.environ.get("ODOO_STOCK_PORT") or int(os.environ.get("ODOO_P
 
 # "... ERROR db odoo.addons.sms.tests.test_x: FAIL: TestX.test_y" and
 # "... ERROR db odoo.tests.suite: ERROR: setUpClass (odoo.addons....TestX)".
-FAILURE = re.compile(r" (?:ERROR|CRITICAL) \S+ (?P<logger>[\w.]+): (?P<kind>FAIL|ERROR): (?P<what>.+?)\s*$")
+FAILURE = re.compile(
+    r" (?:ERROR|CRITICAL) \S+ (?P<logger>[\w.]+): (?P<kind>FAIL|ERROR): (?P<what>.+?)\s*$"
+)
 TOTAL = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 CRITICAL = re.compile(r" CRITICAL \S+ (?P<what>.+?)\s*$")
 
@@ -72,7 +74,9 @@ def tree_fingerprint(modules, tags):
                     continue
                 path = Path(folder, name)
                 stat = path.stat()
-                digest.update(f"{path.relative_to(ODOO_PATH)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+                digest.update(
+                    f"{path.relative_to(ODOO_PATH)} {stat.st_size} {stat.st_mtime_ns}\n".encode()
+                )
     for extra in (ODOO_PATH / "requirements.txt", VAR / "odoo-requirements.txt"):
         if extra.exists():
             digest.update(extra.read_bytes())
@@ -184,8 +188,9 @@ def main():
         problems.append(f"{len(new)} failure(s) only with {ADDON}")
     figures = (
         f"{result['tests']} stock tests of {modules}, "
-        f"{len(result['failures'])} failing as without {ADDON}" if not new else
-        f"{result['tests']} stock tests of {modules}"
+        f"{len(result['failures'])} failing as without {ADDON}"
+        if not new
+        else f"{result['tests']} stock tests of {modules}"
     )
     timing = f"{result['seconds']}s with, baseline {baseline['seconds']}s"
     if problems:

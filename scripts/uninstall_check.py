@@ -47,6 +47,7 @@ def uninstall(conf, db):
 def check(conf, db):
     cr, env = open_env(conf, db)
     from odoo.addons.sms.tools.sms_api import SmsApi  # noqa: PLC0415 - after the addons path
+
     failures = []
 
     def expect(ok, what):
@@ -61,8 +62,11 @@ def check(conf, db):
         # other data still references (the demo's second company) may stay.
         data = env["ir.model.data"].search([("module", "=", ADDON)])
         technical = data.filtered(lambda d: d.model.startswith("ir.") or d.model == "res.groups")
-        expect(not technical, f"no view, menu, action, cron, rule or group of {ADDON} is left "
-               f"{technical.mapped('complete_name')[:5]}")
+        expect(
+            not technical,
+            f"no view, menu, action, cron, rule or group of {ADDON} is left "
+            f"{technical.mapped('complete_name')[:5]}",
+        )
         for leftover in data - technical:
             print(f"note: kept {leftover.model} {leftover.complete_name} (still referenced)")
         expect(
@@ -71,10 +75,19 @@ def check(conf, db):
         )
 
         # Every view of the models the add-on extended still renders.
-        models = ["res.partner", "project.task", "res.config.settings", "mail.template",
-                  "sms.template", "sms.composer", "res.company"]
+        models = [
+            "res.partner",
+            "project.task",
+            "res.config.settings",
+            "mail.template",
+            "sms.template",
+            "sms.composer",
+            "res.company",
+        ]
         broken = []
-        for view in env["ir.ui.view"].search([("model", "in", models), ("type", "in", ("form", "list", "kanban", "search"))]):
+        for view in env["ir.ui.view"].search(
+            [("model", "in", models), ("type", "in", ("form", "list", "kanban", "search"))]
+        ):
             try:
                 env[view.model].get_view(view.id, view.type)
             except Exception as error:  # noqa: BLE001 - every error is a broken view
@@ -101,7 +114,11 @@ def check(conf, db):
             ]
 
         partner = env["res.partner"].create(
-            {"name": "Uninstall Check", "mobile": "+48 600 555 444", "country_id": env.ref("base.pl").id}
+            {
+                "name": "Uninstall Check",
+                "mobile": "+48 600 555 444",
+                "country_id": env.ref("base.pl").id,
+            }
         )
         admin = env.ref("base.user_admin")
         with patch.object(SmsApi, "_send_sms_batch", fake_iap):
@@ -120,7 +137,9 @@ def check(conf, db):
             f"the composer and the chatter send through IAP ({bodies})",
         )
         states = env["sms.sms"].search([("partner_id", "=", partner.id)]).mapped("state")
-        expect(states and set(states) <= {"pending", "sent"}, f"the stock SMS are pending ({states})")
+        expect(
+            states and set(states) <= {"pending", "sent"}, f"the stock SMS are pending ({states})"
+        )
         cr.rollback()
     return 1 if failures else 0
 

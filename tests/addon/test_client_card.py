@@ -143,7 +143,6 @@ class TestDuplicateClients(ClientCase):
         )
         self.assertEqual(twin.mobile, self.existing.mobile)
 
-
     def test_the_refusal_opens_the_existing_client(self):
         broker = new_test_user(
             self.env,

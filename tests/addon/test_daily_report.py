@@ -72,7 +72,7 @@ class TestDailyReport(NotifyCase, MockEmail):
         return mails
 
     def table(self, body):
-        """{(rule, channel): [today, sent, delivered, sandbox, failed, skipped]} as the reader sees it."""
+        """{(rule, channel): [today, sent, delivered, sandbox, failed, skipped]} as read."""
         tree = html.fromstring(body)
         return {
             tuple(cells[:2]): [int(cell) for cell in cells[2:]]
@@ -105,7 +105,10 @@ class TestDailyReport(NotifyCase, MockEmail):
         body = self._mails[0]["body"]
         self.assertEqual(
             self.table(body),
-            {("Motor ends", "SMS"): [3, 3, 1, 0, 1, 3], ("Motor ends", "E-mail"): [0, 1, 0, 0, 0, 0]},
+            {
+                ("Motor ends", "SMS"): [3, 3, 1, 0, 1, 3],
+                ("Motor ends", "E-mail"): [0, 1, 0, 0, 0, 0],
+            },
         )
         skipped = html.fromstring(body).xpath("//ul[hasclass('o_insurance_report_skipped')]/li")
         self.assertEqual(
@@ -184,7 +187,10 @@ class TestDailyReport(NotifyCase, MockEmail):
         by_recipient = {mail["email_to"][0]: mail["body"] for mail in self._mails}
         self.assertEqual(
             self.table(by_recipient[self.manager.email_formatted]),
-            {("Motor ends", "SMS"): [1, 0, 0, 0, 0, 0], ("Motor ends soon", "SMS"): [2, 0, 0, 0, 0, 0]},
+            {
+                ("Motor ends", "SMS"): [1, 0, 0, 0, 0, 0],
+                ("Motor ends soon", "SMS"): [2, 0, 0, 0, 0, 0],
+            },
         )
         self.assertEqual(
             self.table(by_recipient[self.other.email_formatted]),

@@ -219,4 +219,7 @@ class TestStockSmsRouting(NotifyCase):
         )
         fields = self.env["res.config.settings"].with_user(manager).fields_get()
         self.assertNotIn("insurance_stock_sms_gateway_id", fields)
-        self.assertIn("insurance_stock_sms_gateway_id", self.env["res.config.settings"].with_user(self.admin).fields_get())
+        self.assertIn(
+            "insurance_stock_sms_gateway_id",
+            self.env["res.config.settings"].with_user(self.admin).fields_get(),
+        )
