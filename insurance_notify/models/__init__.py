@@ -23,3 +23,4 @@ from . import mail_template
 from . import insurance_task_reminder
 from . import insurance_notify_message_task
 from . import project_task
+from . import project_task_portal

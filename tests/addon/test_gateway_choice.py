@@ -39,16 +39,27 @@ class TestGatewayChoice(NotifyCase):
         self.without_gateways()
         rule = self.make_rule().with_user(self.manager)
         self.assertEqual(rule.sms_gateway_notice, "missing")
-        email_rule = self.make_rule(channel="email", sms_template_id=False)
+        email_rule = self.make_rule(
+            channel="email",
+            sms_template_id=False,
+            mail_template_id=self.env.ref("insurance_notify.mail_template_policy_expiry").id,
+        )
         self.assertFalse(email_rule.sms_gateway_notice)
-        settings = self.env["res.config.settings"].with_user(self.manager).create({})
+        admin = new_test_user(
+            self.env, login="choice_admin", groups="base.group_system,base.group_user"
+        )
+        settings = self.env["res.config.settings"].with_user(admin).create({})
         self.assertFalse(settings.insurance_reminder_gateway_id)
 
         gateway = make_smsapi_gateway(self.env, "http://127.0.0.1:9")
         rule.invalidate_recordset()
         self.assertFalse(rule.sms_gateway_notice)
         self.assertEqual(
-            self.env["res.config.settings"].create({}).insurance_reminder_gateway_id, gateway
+            self.env["res.config.settings"]
+            .with_user(admin)
+            .create({})
+            .insurance_reminder_gateway_id,
+            gateway,
         )
 
     def test_the_rule_and_gateway_forms_say_when_reminders_go_to_the_sandbox(self):
