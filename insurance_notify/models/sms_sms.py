@@ -84,8 +84,24 @@ class SmsSms(models.Model):
                     **({"to_delete": True} if unlink_failed else {}),
                 }
             )
+        sandbox_reason = self.env._("Sandbox (not sent)")
         for (record, _sms), result in zip(outgoing, results, strict=True):
             record = record.sudo().with_context(sms_skip_msg_notification=True)
+            if result.accepted and gateway.provider == "sandbox":
+                # Kept by the sandbox, never sent: the chatter (and a mailing's
+                # trace) says so instead of showing it as sent.
+                record.sms_tracker_id._action_update_from_sms_state(
+                    "canceled", failure_type="unknown", failure_reason=sandbox_reason
+                )
+                record.write(
+                    {
+                        "state": "canceled",
+                        "failure_type": "unknown",
+                        "provider_ref": result.provider_ref,
+                        **({"to_delete": True} if unlink_failed else {}),
+                    }
+                )
+                continue
             if result.accepted:
                 record.sms_tracker_id._action_update_from_sms_state("pending")
                 if record.sms_tracker_id:

@@ -58,16 +58,39 @@ class TestStockSmsRouting(NotifyCase):
             self.env.ref("insurance_notify.gateway_sandbox"),
         )
 
-    def test_a_chatter_sms_goes_through_the_sandbox_instead_of_iap(self):
+    def test_a_chatter_sms_goes_to_the_sandbox_and_says_it_was_not_sent(self):
         message, sms = self.post_sms()
         self.assertEqual(
             [(s.number, s.body, s.key) for s in SandboxGateway.outbox],
             [("+48600123456", "Hello from the chatter", sms.uuid)],
         )
-        self.assertEqual(sms.state, "pending")
+        self.assertEqual(sms.state, "canceled")
         self.assertTrue(sms.provider_ref.startswith("sandbox-"))
-        self.assertEqual(message.notification_ids.notification_status, "pending")
-        self.assertEqual(sms.sms_tracker_id.provider_ref, sms.provider_ref)
+        self.assertRecordValues(
+            message.notification_ids,
+            [
+                {
+                    "notification_status": "canceled",
+                    "failure_type": "unknown",
+                    "failure_reason": "Sandbox (not sent)",
+                }
+            ],
+        )
+
+    def test_the_sandbox_mark_is_in_the_readers_language(self):
+        self.env["res.lang"]._activate_lang("pl_PL")
+        self.env["res.lang"]._activate_lang("lt_LT")
+        for lang, expected in (
+            ("pl_PL", "Piaskownica (nie wysłano)"),
+            ("lt_LT", "Smėlio dėžė (neišsiųsta)"),
+        ):
+            with self.subTest(lang=lang):
+                self.env["ir.module.module"]._load_module_terms(["insurance_notify"], [lang])
+                message = self.client.with_context(lang=lang)._message_sms("Cześć / Labas")
+                self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).with_context(
+                    lang=lang
+                ).send(unlink_sent=False)
+                self.assertEqual(message.notification_ids.failure_reason, expected)
 
     def test_the_sms_composer_goes_through_the_gateway(self):
         composer = (
@@ -80,8 +103,12 @@ class TestStockSmsRouting(NotifyCase):
         self.assertEqual([s.body for s in SandboxGateway.outbox], ["Composer text"])
 
     def test_a_delivery_report_marks_the_chatter_notification_delivered(self):
-        message, sms = self.post_sms()
-        gateway = self.env.ref("insurance_notify.gateway_sandbox")
+        with FakeSmsapi() as fake:
+            gateway = make_smsapi_gateway(self.env, fake.url)
+            self.choose_in_settings(gateway)
+            message, sms = self.post_sms(user=self.admin)
+        self.assertEqual(sms.state, "pending")
+        self.assertEqual(sms.sms_tracker_id.provider_ref, sms.provider_ref)
         found = gateway._apply_delivery_reports(
             [DeliveryReport(provider_ref=sms.provider_ref, key=None, state="delivered")]
         )
@@ -90,8 +117,10 @@ class TestStockSmsRouting(NotifyCase):
         self.assertEqual(sms.state, "sent")
 
     def test_an_undelivered_report_bounces_the_notification(self):
-        message, sms = self.post_sms()
-        gateway = self.env.ref("insurance_notify.gateway_sandbox")
+        with FakeSmsapi() as fake:
+            gateway = make_smsapi_gateway(self.env, fake.url)
+            self.choose_in_settings(gateway)
+            message, sms = self.post_sms(user=self.admin)
         gateway._apply_delivery_reports(
             [DeliveryReport(provider_ref=None, key=sms.uuid, state="failed", reason="EXPIRED")]
         )
