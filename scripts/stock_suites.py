@@ -164,13 +164,13 @@ def main():
     else:
         log = folder / f"{args.name}-without-addon.log"
         print(f"{args.name}: running the suites without {ADDON} (log: {log})", flush=True)
-        baseline = run_suites(f"{args.db_prefix}_base", modules, tags, log)
+        baseline = run_suites(f"{args.db_prefix}_{args.name}_base", modules, tags, log)
         if baseline["finished"]:
             baseline_file.write_text(json.dumps(baseline, indent=1))
 
     log = folder / f"{args.name}-with-addon.log"
     print(f"{args.name}: running the suites with {ADDON} (log: {log})", flush=True)
-    result = run_suites(f"{args.db_prefix}_addon", f"{modules},{ADDON}", tags, log)
+    result = run_suites(f"{args.db_prefix}_{args.name}_addon", f"{modules},{ADDON}", tags, log)
     (folder / f"last-{args.name}.json").write_text(json.dumps(result, indent=1))
 
     new = sorted(set(result["failures"]) - set(baseline["failures"]))
