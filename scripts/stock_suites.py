@@ -43,6 +43,7 @@ FAILURE = re.compile(
     r" (?:ERROR|CRITICAL) \S+ (?P<logger>[\w.]+): (?P<kind>FAIL|ERROR): (?P<what>.+?)\s*$"
 )
 TOTAL = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
+STATS = re.compile(r"odoo\.tests\.stats: (\w+): (\d+) tests")
 CRITICAL = re.compile(r" CRITICAL \S+ (?P<what>.+?)\s*$")
 
 
@@ -120,12 +121,16 @@ def run_suites(db, modules, tags, log):
 
 
 def parse_log(log, returncode, elapsed):
-    failures, totals, critical = set(), None, []
+    failures, totals, critical, per_module = set(), None, [], {}
     with open(log, errors="replace") as lines:
         for line in lines:
             match = FAILURE.search(line)
             if match:
                 failures.add(f"{match['kind']}: {match['what']}")
+                continue
+            match = STATS.search(line)
+            if match:
+                per_module[match[1]] = int(match[2])
                 continue
             match = TOTAL.search(line)
             if match:
@@ -136,7 +141,10 @@ def parse_log(log, returncode, elapsed):
                 critical.append(match["what"])
     return {
         "failures": sorted(failures),
-        "tests": totals[2] if totals else None,
+        # The per-module statistics count every test method; the final line
+        # counts a class whose setUpClass failed as one.
+        "tests": sum(per_module.values()) or (totals[2] if totals else None),
+        "per_module": per_module,
         "finished": totals is not None and not critical,
         "critical": critical,
         "returncode": returncode,
@@ -186,6 +194,14 @@ def main():
         problems.append(f"the run with {ADDON} did not finish: {result['critical'][:1]}")
     if new:
         problems.append(f"{len(new)} failure(s) only with {ADDON}")
+    # A suite that stopped early fails nothing: count what ran, module by module.
+    fewer = [
+        f"{module} {result.get('per_module', {}).get(module, 0)}/{count}"
+        for module, count in baseline.get("per_module", {}).items()
+        if result.get("per_module", {}).get(module, 0) < count
+    ]
+    if fewer:
+        problems.append(f"fewer tests ran with {ADDON}: {', '.join(fewer)}")
     figures = (
         f"{result['tests']} stock tests of {modules}, "
         f"{len(result['failures'])} failing as without {ADDON}"
