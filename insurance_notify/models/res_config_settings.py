@@ -12,6 +12,7 @@ class ResConfigSettings(models.TransientModel):
     insurance_stock_sms_gateway_id = fields.Many2one(
         related="company_id.insurance_stock_sms_gateway_id",
         readonly=False,
+        domain="[('company_id', '=', company_id)]",
         groups="base.group_system",
     )
     insurance_reminder_gateway_id = fields.Many2one(
