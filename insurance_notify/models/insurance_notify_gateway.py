@@ -114,6 +114,28 @@ class InsuranceNotifyGateway(models.Model):
         help="What the provider bills for one SMS part, for cost estimates and history."
     )
 
+    # Banners of the form: what the company's reminders and stock SMS go through.
+    reminders_in_sandbox = fields.Boolean(
+        compute="_compute_routing_notice",
+        help="The company's reminders go to the sandbox: kept, not sent.",
+    )
+    sends_stock_sms = fields.Boolean(
+        string="Sends Odoo's own SMS",
+        compute="_compute_routing_notice",
+        help="Chosen in the settings for Odoo's own SMS (chatter, composer, marketing, "
+        "calendar, project) instead of Odoo IAP.",
+    )
+
+    @api.depends("company_id", "provider", "sequence", "active")
+    def _compute_routing_notice(self):
+        for gateway in self:
+            company = gateway.company_id
+            reminder = company._insurance_reminder_gateway() if company else gateway.browse()
+            gateway.reminders_in_sandbox = reminder.provider == "sandbox"
+            gateway.sends_stock_sms = bool(
+                company and gateway.id and company.sudo().insurance_stock_sms_gateway_id == gateway
+            )
+
     @api.depends("provider", "webhook_secret")
     def _compute_delivery_report_url(self):
         for gateway in self:

@@ -89,13 +89,14 @@ class InsuranceNotifyRule(models.Model):
                 "reason_code",
                 "gateway_id",
                 "error_class",
+                "is_sandbox",
             ],
             ["__count"],
         )
         counts = defaultdict(lambda: defaultdict(int))
         skipped = defaultdict(lambda: defaultdict(int))
         problems = defaultdict(int)
-        for day, rule, channel, state, reason, gateway, error_class, count in groups:
+        for day, rule, channel, state, reason, gateway, error_class, sandbox, count in groups:
             day = day.date() if isinstance(day, datetime) else day
             when = "today" if day == today else "yesterday"
             bucket = counts[rule, channel]
@@ -103,7 +104,10 @@ class InsuranceNotifyRule(models.Model):
                 if state in ("queued", "sending"):
                     bucket["today"] += count
                 continue
-            if state in ("sent", "delivered", "failed", "skipped"):
+            if sandbox and state in ("sent", "delivered"):
+                # Kept by the sandbox, never sent: counted apart, never as sent.
+                bucket["sandbox"] += count
+            elif state in ("sent", "delivered", "failed", "skipped"):
                 bucket[state] += count
             if state == "skipped":
                 skipped[rule][reason or ""] += count
@@ -147,6 +151,7 @@ class InsuranceNotifyRule(models.Model):
             for reason, count in sorted(stats["skipped"].get(rule, {}).items())
         ]
         values = {
+            "sandbox": sum(row["sandbox"] for row in rows),
             "user": user,
             "today": today,
             "yesterday": today - timedelta(days=1),
@@ -191,7 +196,10 @@ class InsuranceNotifyRule(models.Model):
 
 
 def _defaults(bucket):
-    return {key: bucket.get(key, 0) for key in ("today", "sent", "delivered", "failed", "skipped")}
+    return {
+        key: bucket.get(key, 0)
+        for key in ("today", "sent", "delivered", "sandbox", "failed", "skipped")
+    }
 
 
 def _format_date(env, day):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .insurance_notify_dispatch import PARAM_EMAIL_FROM, PARAM_MAIL_SERVER
 from .insurance_task_reminder import task_param
@@ -7,6 +7,19 @@ from .res_partner import PARAM_CONSENT_EMAIL, PARAM_CONSENT_PHONE, PARAM_PREVENT
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
+
+    # Per company: stock SMS stay on IAP until an administrator chooses.
+    insurance_stock_sms_gateway_id = fields.Many2one(
+        related="company_id.insurance_stock_sms_gateway_id",
+        readonly=False,
+        domain="[('company_id', '=', company_id)]",
+        groups="base.group_system",
+    )
+    insurance_reminder_gateway_id = fields.Many2one(
+        "insurance.notify.gateway",
+        string="Reminders go through",
+        compute="_compute_insurance_reminder_gateway_id",
+    )
 
     insurance_default_consent_phone = fields.Boolean(
         string="New clients consent to phone channels",
@@ -89,3 +102,10 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_MAIL_SERVER,
         help="The outgoing mail server of every automatic e-mail; empty: Odoo's default.",
     )
+
+    @api.depends("company_id")
+    def _compute_insurance_reminder_gateway_id(self):
+        for settings in self:
+            settings.insurance_reminder_gateway_id = (
+                settings.company_id._insurance_reminder_gateway()
+            )

@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import RedirectWarning, ValidationError
 from odoo.tools import SQL, email_normalize
 from odoo.tools.misc import hash_sign, verify_hash_signed
 
@@ -11,6 +11,11 @@ PARAM_CONSENT_PHONE = "insurance_notify.default_consent_phone"
 PARAM_CONSENT_EMAIL = "insurance_notify.default_consent_email"
 PARAM_PREVENT_DUPLICATES = "insurance_notify.prevent_duplicate_clients"
 UNSUBSCRIBE_SCOPE = "insurance_notify-unsubscribe"
+# Set by our own client forms and imports (the Clients menu, a policy's client):
+# there a mobile is normalized or refused, and duplicates are prevented. Other
+# apps' partners (website forms, CRM, the mail gateway, project sharing, their
+# imports) are never refused: an unreadable number is kept as typed and flagged.
+CLIENT_CONTEXT = "insurance_client"
 
 BOOLEAN_CONSENTS = (
     "consent_marketing",
@@ -85,6 +90,18 @@ class ResPartner(models.Model):
     insurance_notify_message_ids = fields.One2many(
         "insurance.notify.message", "partner_id", string="Notifications", readonly=True
     )
+    insurance_mobile_unreadable = fields.Boolean(
+        string="Mobile Number Unreadable",
+        compute="_compute_insurance_mobile_unreadable",
+        store=True,
+        help="The mobile number cannot be read as a phone number of the client's country: "
+        "SMS reminders skip it until it is corrected.",
+    )
+    insurance_shared_contact = fields.Boolean(
+        string="Shared Number",
+        help="Another client (a family member) uses the same mobile number or e-mail "
+        "address: saving it is not refused as a duplicate.",
+    )
     insurance_policy_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_installment_open_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_notify_message_count = fields.Integer(compute="_compute_insurance_counts")
@@ -92,6 +109,24 @@ class ResPartner(models.Model):
     @api.model
     def _consent_fields(self):
         return CONSENT_FIELDS
+
+    @api.depends("mobile", "country_id", "company_id")
+    def _compute_insurance_mobile_unreadable(self):
+        for partner in self:
+            if not partner.mobile:
+                partner.insurance_mobile_unreadable = False
+                continue
+            try:
+                phone.normalize(partner.mobile, partner._phone_region())
+            except phone.InvalidPhone:
+                partner.insurance_mobile_unreadable = True
+            else:
+                partner.insurance_mobile_unreadable = False
+
+    @api.model
+    def _insurance_client_entry(self):
+        """Is this an entry made in our own client forms or imports?"""
+        return bool(self.env.context.get(CLIENT_CONTEXT))
 
     def _compute_insurance_counts(self):
         def count(model, domain, field):
@@ -116,13 +151,15 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        ours = self._insurance_client_entry()
         for vals in vals_list:
-            if vals.get("mobile"):
+            if ours and vals.get("mobile"):
                 vals["mobile"] = self._normalize_mobile(
                     vals["mobile"], self._phone_region(vals.get("country_id"), vals)
                 )
         partners = super().create(vals_list)
-        partners._check_no_duplicate_clients()
+        if ours:
+            partners._check_no_duplicate_clients()
         partners._log_consent_changes({partner.id: {} for partner in partners}, CONSENT_FIELDS)
         return partners
 
@@ -133,14 +170,15 @@ class ResPartner(models.Model):
             if consent_changes
             else None
         )
-        if vals.get("mobile"):
+        ours = self._insurance_client_entry()
+        if ours and vals.get("mobile"):
             # The same typed number means different numbers in different countries.
             for region, partners in self._group_by_phone_region(vals).items():
                 mobile = self._normalize_mobile(vals["mobile"], region)
                 super(ResPartner, partners).write({**vals, "mobile": mobile})
         else:
             super().write(vals)
-        if {"mobile", "email"} & set(vals):
+        if ours and {"mobile", "email", "insurance_shared_contact"} & set(vals):
             self._check_no_duplicate_clients()
         if before:
             self._log_consent_changes(before, consent_changes)
@@ -190,23 +228,27 @@ class ResPartner(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         if not self or not params.get_param(PARAM_PREVENT_DUPLICATES):
             return
-        mine = self.filtered(lambda p: not p.is_insurer)
+        # A number shared in a family, confirmed on the card, is no duplicate.
+        mine = self.filtered(lambda p: not p.is_insurer and not p.insurance_shared_contact)
         seen = {}
         for partner in mine:
             for kind, value in partner._duplicate_keys():
                 other = seen.setdefault((kind, value), partner)
                 if other != partner:
-                    raise self._duplicate_error(partner, kind, value, other.display_name)
+                    raise self._duplicate_error(partner, kind, value, other)
         if not seen:
             return
         mobiles = [value for kind, value in seen if kind == "mobile"]
         emails = [value for kind, value in seen if kind == "email"]
-        self.flush_model(["mobile", "email_normalized", "active", "is_insurer"])
+        self.flush_model(
+            ["mobile", "email_normalized", "active", "is_insurer", "insurance_shared_contact"]
+        )
         rows = self.env.execute_query(
             SQL(
                 """
                 SELECT id, mobile, email_normalized FROM res_partner
                  WHERE active AND NOT COALESCE(is_insurer, FALSE)
+                   AND NOT COALESCE(insurance_shared_contact, FALSE)
                    AND id != ALL(%s)
                    AND (mobile = ANY(%s) OR email_normalized = ANY(%s))
                  LIMIT 1
@@ -222,8 +264,7 @@ class ResPartner(models.Model):
                 ("mobile", other_mobile) if other_mobile in mobiles else ("email", other_email)
             )
             partner = seen[(kind, value)]
-            other = self.browse(other_id).sudo()
-            raise self._duplicate_error(partner, kind, value, other.display_name)
+            raise self._duplicate_error(partner, kind, value, self.browse(other_id))
 
     def _duplicate_keys(self):
         if self.mobile:
@@ -232,7 +273,10 @@ class ResPartner(models.Model):
         if email:
             yield "email", email
 
-    def _duplicate_error(self, partner, kind, value, other_name):
+    def _duplicate_error(self, partner, kind, value, other):
+        """The refusal, with a button that opens the existing client; a shared
+        family number is saved by ticking "Shared Number" on the card."""
+        other_name = other.sudo().display_name
         if kind == "mobile":
             message = self.env._(
                 "%(partner)s cannot be saved: the client %(other)s already has the mobile "
@@ -249,7 +293,21 @@ class ResPartner(models.Model):
                 other=other_name,
                 value=value,
             )
-        return ValidationError(message)
+        message += " " + self.env._(
+            "If the number or address is shared in a family, tick “Shared Number” on the card."
+        )
+        # An import reports the row's error (load() catches UserError only).
+        if self.env.context.get("import_file") or not other.sudo(False).has_access("read"):
+            return ValidationError(message)
+        action = {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": other.id,
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {CLIENT_CONTEXT: True},
+        }
+        return RedirectWarning(message, action, self.env._("Open %s", other_name))
 
     # ------------------------------------------------------------------
     # Consent trail

@@ -22,15 +22,16 @@ FAILURE_TYPES = {
 
 
 class SmsSms(models.Model):
-    """Stock Odoo SMS (chatter, composer, automated actions) leave through the
-    company's insurance gateway instead of IAP when the company has one."""
+    """Stock Odoo SMS (chatter, composer, automated actions) leave through
+    IAP, as without this app, unless an administrator chose one of our gateways
+    for the company in the settings (``res.company.insurance_stock_sms_gateway_id``)."""
 
     _inherit = "sms.sms"
 
     provider_ref = fields.Char(string="Provider ID", index="btree_not_null", readonly=True)
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
-        gateway = self.env["insurance.notify.gateway"].sudo()._default_for_company(self.env.company)
+        gateway = self.env.company._insurance_stock_sms_gateway()
         if not gateway:
             return super()._send(
                 unlink_failed=unlink_failed,
@@ -83,8 +84,24 @@ class SmsSms(models.Model):
                     **({"to_delete": True} if unlink_failed else {}),
                 }
             )
+        sandbox_reason = self.env._("Sandbox (not sent)")
         for (record, _sms), result in zip(outgoing, results, strict=True):
             record = record.sudo().with_context(sms_skip_msg_notification=True)
+            if result.accepted and gateway.provider == "sandbox":
+                # Kept by the sandbox, never sent: the chatter (and a mailing's
+                # trace) says so instead of showing it as sent.
+                record.sms_tracker_id._action_update_from_sms_state(
+                    "canceled", failure_type="unknown", failure_reason=sandbox_reason
+                )
+                record.write(
+                    {
+                        "state": "canceled",
+                        "failure_type": "unknown",
+                        "provider_ref": result.provider_ref,
+                        **({"to_delete": True} if unlink_failed else {}),
+                    }
+                )
+                continue
             if result.accepted:
                 record.sms_tracker_id._action_update_from_sms_state("pending")
                 if record.sms_tracker_id:

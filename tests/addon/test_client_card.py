@@ -1,4 +1,5 @@
-from odoo.exceptions import ValidationError
+from odoo.exceptions import RedirectWarning, ValidationError
+from odoo.tests.common import new_test_user
 
 from .common import NotifyCase
 
@@ -8,7 +9,8 @@ PARAMS = "insurance_notify."
 class ClientCase(NotifyCase):
     def setUp(self):
         super().setUp()
-        self.Partner = self.env["res.partner"]
+        # What our Clients menu and a policy's client field set (CLIENT_CONTEXT).
+        self.Partner = self.env["res.partner"].with_context(insurance_client=True)
         self.pl = self.env.ref("base.pl")
         self.lt = self.env.ref("base.lt")
 
@@ -61,7 +63,7 @@ class TestMobileNormalization(ClientCase):
             {"name": "Good", "mobile": "600123456", "country_id": self.pl.id}
         )
         with self.assertRaisesRegex(ValidationError, "“abc” cannot be read"):
-            partner.mobile = "abc"
+            partner.write({"mobile": "abc"})
         self.assertEqual(partner.mobile, "+48600123456")
 
     def test_an_empty_mobile_is_allowed(self):
@@ -84,29 +86,29 @@ class TestDuplicateClients(ClientCase):
 
     def test_the_same_number_in_another_format_is_refused_naming_the_client(self):
         with self.assertRaisesRegex(
-            ValidationError, "Existing Client already has the mobile number \\+48601111222"
+            RedirectWarning, "Existing Client already has the mobile number \\+48601111222"
         ):
             self.Partner.create(
                 {"name": "Dup", "mobile": "0048 601-111-222", "country_id": self.pl.id}
             )
 
     def test_the_same_email_in_another_case_is_refused(self):
-        with self.assertRaisesRegex(ValidationError, "Existing Client already has the e-mail"):
+        with self.assertRaisesRegex(RedirectWarning, "Existing Client already has the e-mail"):
             self.Partner.create({"name": "Dup", "email": "ewa.nowak@EXAMPLE.com"})
 
     def test_editing_into_a_duplicate_is_refused(self):
         other = self.Partner.create(
             {"name": "Other", "mobile": "602 000 000", "country_id": self.pl.id}
         )
-        with self.assertRaisesRegex(ValidationError, "Existing Client"), self.cr.savepoint():
-            other.mobile = "601 111 222"
+        with self.assertRaisesRegex(RedirectWarning, "Existing Client"), self.cr.savepoint():
+            other.write({"mobile": "601 111 222"})
         other.invalidate_recordset()
         self.assertEqual(other.mobile, "+48602000000")
         other.email = "someone.else@example.com"
         self.assertEqual(other.email, "someone.else@example.com")
 
     def test_duplicates_inside_one_batch_are_refused(self):
-        with self.assertRaisesRegex(ValidationError, "already has the mobile number"):
+        with self.assertRaisesRegex(RedirectWarning, "already has the mobile number"):
             self.Partner.create(
                 [
                     {"name": "Twin A", "mobile": "603 000 000", "country_id": self.pl.id},
@@ -140,6 +142,73 @@ class TestDuplicateClients(ClientCase):
             {"name": "Twin", "mobile": "601 111 222", "country_id": self.pl.id}
         )
         self.assertEqual(twin.mobile, self.existing.mobile)
+
+    def test_the_refusal_opens_the_existing_client(self):
+        broker = new_test_user(
+            self.env,
+            login="broker_duplicates",
+            groups="insurance_notify.group_insurance_user,base.group_partner_manager",
+        )
+        with self.assertRaises(RedirectWarning) as refusal:
+            self.Partner.with_user(broker).create(
+                {"name": "Dup", "mobile": "601 111 222", "country_id": self.pl.id}
+            )
+        message, action, button = refusal.exception.args[:3]
+        self.assertIn("Shared Number", message)
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.existing.id))
+        self.assertEqual(button, "Open Existing Client")
+
+    def test_a_shared_family_number_is_saved_when_the_user_confirms(self):
+        wife = self.Partner.create(
+            {
+                "name": "Anna Nowak",
+                "mobile": "601 111 222",
+                "country_id": self.pl.id,
+                "insurance_shared_contact": True,
+            }
+        )
+        self.assertEqual(wife.mobile, self.existing.mobile)
+        # Unticking it while the number is still shared is refused again.
+        with self.assertRaises(RedirectWarning), self.cr.savepoint():
+            wife.write({"insurance_shared_contact": False})
+
+    def test_other_apps_create_duplicates_without_a_refusal(self):
+        # A website form, the mail gateway or CRM: no insurance context.
+        twin = self.env["res.partner"].create(
+            {"name": "Web Visitor", "mobile": "601 111 222", "email": "ewa.nowak@example.com"}
+        )
+        self.assertEqual(twin.mobile, "601 111 222")
+
+
+class TestOtherAppsPartners(ClientCase):
+    """Partners made by other apps are never refused (invariant 7)."""
+
+    def test_an_unreadable_number_from_another_app_is_kept_and_flagged(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Lead Contact", "mobile": "call after 5pm", "country_id": self.pl.id}
+        )
+        self.assertEqual(partner.mobile, "call after 5pm")
+        self.assertTrue(partner.insurance_mobile_unreadable)
+        partner.write({"mobile": "600 123 457"})
+        self.assertEqual(partner.mobile, "600 123 457")
+        self.assertFalse(partner.insurance_mobile_unreadable)
+        self.assertEqual(partner.phone_sanitized, "+48600123457")
+
+    def test_a_portal_signup_and_a_mail_gateway_contact_are_created(self):
+        portal = new_test_user(self.env, login="portal_client", groups="base.group_portal")
+        portal.partner_id.sudo().write({"mobile": "12"})
+        self.assertTrue(portal.partner_id.insurance_mobile_unreadable)
+        partner_id, _name = self.env["res.partner"].name_create("Mail Sender <x@example.com>")
+        self.assertTrue(self.env["res.partner"].browse(partner_id).exists())
+
+    def test_an_import_by_another_app_keeps_the_rows(self):
+        result = (
+            self.env["res.partner"]
+            .with_context(import_file=True)
+            .load(["name", "mobile"], [["Imported A", "n/a"], ["Imported B", "601 111 222"]])
+        )
+        self.assertFalse([m for m in result["messages"] if m["type"] == "error"])
+        self.assertEqual(len(result["ids"]), 2)
 
 
 class TestConsents(ClientCase):

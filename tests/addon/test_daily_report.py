@@ -43,7 +43,9 @@ class TestDailyReport(NotifyCase, MockEmail):
         self.rule = self.make_rule("60", name="Motor ends", report_user_ids=self.manager.ids)
         self.yesterday = self.TODAY - timedelta(days=1)
 
-    def message(self, rule, day, hour, state, channel="sms", reason=False, error_class=False):
+    def message(
+        self, rule, day, hour, state, channel="sms", reason=False, error_class=False, sandbox=False
+    ):
         return self.Message.create(
             {
                 "key": f"report-test-{next(self._keys)}",
@@ -58,6 +60,7 @@ class TestDailyReport(NotifyCase, MockEmail):
                 "state": state,
                 "reason_code": reason,
                 "error_class": error_class,
+                "is_sandbox": sandbox,
             }
         )
 
@@ -69,7 +72,7 @@ class TestDailyReport(NotifyCase, MockEmail):
         return mails
 
     def table(self, body):
-        """{(rule, channel): [today, sent, delivered, failed, skipped]} as the reader sees it."""
+        """{(rule, channel): [today, sent, delivered, sandbox, failed, skipped]} as read."""
         tree = html.fromstring(body)
         return {
             tuple(cells[:2]): [int(cell) for cell in cells[2:]]
@@ -102,7 +105,10 @@ class TestDailyReport(NotifyCase, MockEmail):
         body = self._mails[0]["body"]
         self.assertEqual(
             self.table(body),
-            {("Motor ends", "SMS"): [3, 3, 1, 1, 3], ("Motor ends", "E-mail"): [0, 1, 0, 0, 0]},
+            {
+                ("Motor ends", "SMS"): [3, 3, 1, 0, 1, 3],
+                ("Motor ends", "E-mail"): [0, 1, 0, 0, 0, 0],
+            },
         )
         skipped = html.fromstring(body).xpath("//ul[hasclass('o_insurance_report_skipped')]/li")
         self.assertEqual(
@@ -110,6 +116,25 @@ class TestDailyReport(NotifyCase, MockEmail):
             ["Motor ends: no consent to SMS (2)", "Motor ends: policy cancelled (1)"],
         )
         self.assertNotIn("Gateway problems", body)
+
+    def test_sandbox_messages_are_counted_apart_from_sent_ones(self):
+        self.message(self.rule, self.yesterday, 10, "sent")
+        for _ in range(2):
+            self.message(self.rule, self.yesterday, 11, "sent", sandbox=True)
+        self.message(self.rule, self.yesterday, 12, "delivered", sandbox=True)
+
+        self.report(warsaw(self.TODAY, 7))
+
+        body = self._mails[0]["body"]
+        self.assertEqual(self.table(body)[("Motor ends", "SMS")], [0, 1, 0, 3, 0, 0])
+        notice = html.fromstring(body).xpath("//p[hasclass('o_insurance_report_sandbox')]")
+        self.assertIn("3 of yesterday's messages", " ".join(notice[0].text_content().split()))
+        self.assertIn("not sent", notice[0].text_content())
+
+    def test_without_sandbox_messages_the_report_says_nothing_of_it(self):
+        self.message(self.rule, self.yesterday, 10, "sent")
+        self.report(warsaw(self.TODAY, 7))
+        self.assertNotIn("o_insurance_report_sandbox", self._mails[0]["body"])
 
     def test_gateway_problems_of_yesterday_are_named(self):
         self.message(
@@ -136,7 +161,7 @@ class TestDailyReport(NotifyCase, MockEmail):
         self.assertEqual(len(problems), 1)
         self.assertIn("check the gateway's credentials", problems[0].text_content())
         self.assertIn(self.gateway.name, problems[0].text_content())
-        self.assertEqual(self.table(body)[("Motor ends", "SMS")], [0, 0, 0, 2, 0])
+        self.assertEqual(self.table(body)[("Motor ends", "SMS")], [0, 0, 0, 0, 2, 0])
 
     def test_one_report_a_day_even_when_the_cron_runs_twice(self):
         self.message(self.rule, self.TODAY, 9, "queued")
@@ -162,9 +187,12 @@ class TestDailyReport(NotifyCase, MockEmail):
         by_recipient = {mail["email_to"][0]: mail["body"] for mail in self._mails}
         self.assertEqual(
             self.table(by_recipient[self.manager.email_formatted]),
-            {("Motor ends", "SMS"): [1, 0, 0, 0, 0], ("Motor ends soon", "SMS"): [2, 0, 0, 0, 0]},
+            {
+                ("Motor ends", "SMS"): [1, 0, 0, 0, 0, 0],
+                ("Motor ends soon", "SMS"): [2, 0, 0, 0, 0, 0],
+            },
         )
         self.assertEqual(
             self.table(by_recipient[self.other.email_formatted]),
-            {("Motor ends soon", "SMS"): [2, 0, 0, 0, 0]},
+            {("Motor ends soon", "SMS"): [2, 0, 0, 0, 0, 0]},
         )

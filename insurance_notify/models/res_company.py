@@ -1,0 +1,57 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    """Where the company's stock Odoo SMS go: Odoo IAP unless an administrator
+    chooses one of our gateways (installing the add-on changes nothing)."""
+
+    _inherit = "res.company"
+
+    insurance_stock_sms_gateway_id = fields.Many2one(
+        "insurance.notify.gateway",
+        string="Odoo's own SMS go through",
+        ondelete="set null",
+        domain="[('company_id', '=', id)]",
+        help="Odoo's own SMS (chatter, composer, marketing, calendar, project) leave "
+        "through this gateway. Empty: through Odoo IAP, as without this app.",
+    )
+
+    @api.constrains("insurance_stock_sms_gateway_id")
+    def _check_insurance_stock_sms_gateway(self):
+        for company in self:
+            gateway = company.sudo().insurance_stock_sms_gateway_id
+            if gateway and gateway.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "The SMS gateway %(gateway)s belongs to %(other)s, not to %(company)s.",
+                        gateway=gateway.name,
+                        other=gateway.company_id.name,
+                        company=company.name,
+                    )
+                )
+
+    def _insurance_stock_sms_gateway(self):
+        """The active gateway this company's stock SMS go through, or an empty
+        recordset for IAP. An archived gateway sends nothing: back to IAP."""
+        self.ensure_one()
+        gateway = self.sudo().insurance_stock_sms_gateway_id
+        return gateway if gateway.active else gateway.browse()
+
+    def _insurance_reminder_gateway(self):
+        """The gateway reminders use when their rule names none (the company's first)."""
+        self.ensure_one()
+        return self.env["insurance.notify.gateway"].sudo()._default_for_company(self)
+
+    def _insurance_route_stock_sms_as_before(self, demo=False):
+        """Before 18.0.1.1.0 every stock SMS of a company with a gateway left
+        through its first gateway. On upgrade, keep that for a real provider
+        (SMSAPI, Twilio): the broker chose it. A sandbox kept stock SMS from
+        leaving at all, silently: that was the fault this setting fixes, so it
+        goes back to IAP, except on a demo database, where nothing may leave."""
+        for company in self:
+            if company.insurance_stock_sms_gateway_id:
+                continue
+            gateway = company._insurance_reminder_gateway()
+            if gateway and (gateway.provider != "sandbox" or demo):
+                company.insurance_stock_sms_gateway_id = gateway
