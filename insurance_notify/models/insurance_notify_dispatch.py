@@ -16,6 +16,7 @@ fields live there, the sending here.
 import logging
 from datetime import timedelta, timezone
 
+import pytz
 from markupsafe import Markup
 from psycopg2.errors import SerializationFailure
 
@@ -146,6 +147,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
     def _dispatch(self, now):
         """Send these queued messages; return the ids of gateways found down."""
         ready = self._hold_outside_window(now)._drop_pointless(now)._recheck_consent()
+        ready = ready._hold_over_cap(now)
         ready = ready._cancel_stopped()._render()
         groups = ready._groups()
         groups, down = self._adopt_earlier_attempts(groups, now)
@@ -250,6 +252,69 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 )
                 refused |= message
         return self - refused
+
+    def _hold_over_cap(self, now):
+        """A client gets at most the company's number of automatic SMS a day
+        (and a week); those leaving together count as one. Over it, a reminder
+        waits for the next free day, unless that day is after its event.
+        Return the messages that may go now."""
+        capped = self.filtered(
+            lambda m: (
+                m.rule_id
+                and m.channel == "sms"
+                and (m.company_id.insurance_daily_cap or m.company_id.insurance_weekly_cap)
+            )
+        )
+        if not capped:
+            return self
+        self.flush_model()
+        sends = {}
+        for partner_id, send_key, sent_at in self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT partner_id, COALESCE(group_key, key), sent_at
+                  FROM insurance_notify_message
+                 WHERE partner_id = ANY(%s) AND rule_id IS NOT NULL AND channel = 'sms'
+                   AND state IN ('sent', 'delivered') AND sent_at >= %s
+                """,
+                capped.partner_id.ids,
+                now - timedelta(days=8),
+            )
+        ):
+            sends.setdefault(partner_id, {})[send_key] = sent_at
+        held = self.browse()
+        for message in capped:
+            zone = pytz.timezone(message.timezone or "UTC")
+            today = pytz.utc.localize(now).astimezone(zone).date()
+            days = [
+                pytz.utc.localize(sent_at).astimezone(zone).date()
+                for sent_at in sends.get(message.partner_id.id, {}).values()
+            ]
+            company = message.company_id
+            free_day = None
+            daily, weekly = company.insurance_daily_cap, company.insurance_weekly_cap
+            if daily and sum(day == today for day in days) >= daily:
+                free_day = today + timedelta(days=1)
+            week_start = today - timedelta(days=today.weekday())
+            if weekly and sum(day >= week_start for day in days) >= weekly:
+                free_day = week_start + timedelta(days=7)
+            if not free_day:
+                continue
+            sender = message._sender()
+            if sender._notify_is_late(message, free_day):
+                continue  # waiting would lose it: it goes over the limit
+            start = self._local_day_start(free_day, message.timezone or "UTC")
+            message.write(
+                {
+                    "scheduled_at": schedule.next_window_start(
+                        start, message.timezone or "UTC", *message._window()
+                    ),
+                    "reason_code": "over_cap",
+                    "reason_params": False,
+                }
+            )
+            held |= message
+        return self - held
 
     def _cancel_stopped(self):
         """Cancel the messages of stopped bulk sends (re-read now); return the others."""
@@ -515,7 +580,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         """Record a provider's answer on a group (this recordset, lead first)."""
         gateway = self[0].gateway_id
         if result.accepted:
-            late = self.filtered(lambda m: m.reason_code == "provider_down")
+            late = {"provider_down": "late_outage", "over_cap": "late_cap"}
             parts = result.parts or self[0].sms_parts
             for message in self:
                 message.write(
@@ -527,7 +592,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                         "sent_at": now,
                         "attempts": message.attempts + 1,
                         "lookup_needed": False,
-                        "reason_code": "late_outage" if message in late else False,
+                        "reason_code": late.get(message.reason_code, False),
                         "reason_params": False,
                         "error_class": False,
                         "is_sandbox": gateway.provider == "sandbox",

@@ -56,6 +56,7 @@ REASONS = [
     ("mail_failed", "the e-mail could not be sent: %(detail)s"),
     # Sent late
     ("late_outage", "sent late: the SMS provider was unavailable"),
+    ("late_cap", "sent later: the client's limit of messages a day was reached"),
     # Messages from before reasons were codes keep their text.
     ("legacy", "%(text)s"),
 ]

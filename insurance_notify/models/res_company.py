@@ -17,6 +17,24 @@ class ResCompany(models.Model):
         "through this gateway. Empty: through Odoo IAP, as without this app.",
     )
 
+    insurance_daily_cap = fields.Integer(
+        string="Reminders per Client a Day",
+        default=1,
+        help="Automatic SMS reminders a client receives at most a day (those leaving "
+        "together count as one); more wait for the next free day while their event is "
+        "still ahead. 0: no limit.",
+    )
+    insurance_weekly_cap = fields.Integer(
+        string="Reminders per Client a Week",
+        default=0,
+        help="The same over a week (Monday to Sunday). 0: no limit.",
+    )
+
+    @api.constrains("insurance_daily_cap", "insurance_weekly_cap")
+    def _check_insurance_caps(self):
+        if any(c.insurance_daily_cap < 0 or c.insurance_weekly_cap < 0 for c in self):
+            raise ValidationError(self.env._("A limit of reminders cannot be negative."))
+
     @api.constrains("insurance_stock_sms_gateway_id")
     def _check_insurance_stock_sms_gateway(self):
         for company in self:

@@ -15,6 +15,8 @@ class ResConfigSettings(models.TransientModel):
         domain="[('company_id', '=', company_id)]",
         groups="base.group_system",
     )
+    insurance_daily_cap = fields.Integer(related="company_id.insurance_daily_cap", readonly=False)
+    insurance_weekly_cap = fields.Integer(related="company_id.insurance_weekly_cap", readonly=False)
     insurance_reminder_gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="Reminders go through",

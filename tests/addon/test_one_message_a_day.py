@@ -1,0 +1,114 @@
+"""What the client's phone shows when several reminders fall on one day."""
+
+from datetime import timedelta
+
+from notify_engine.gateways import SandboxGateway
+
+from .common import NotifyCase, warsaw
+
+
+class TestOneMessageADay(NotifyCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client.write({"name": "Jan Kowalski", "lang": "en_US"})
+        policy_model = cls.env["ir.model"]._get_id("insurance.policy")
+        installment_model = cls.env["ir.model"]._get_id("insurance.policy.installment")
+        Template = cls.env["sms.template"]
+        cls.template.body = "Hello Jan, policy {{ object.name }} ends soon. Your broker Ewa."
+        cls.inspection_template = Template.create(
+            {
+                "name": "Inspection",
+                "model_id": policy_model,
+                "body": "Hello Jan, the inspection of {{ object.vehicle_plate }} is due. "
+                "Your broker Ewa.",
+            }
+        )
+        cls.installment_template = Template.create(
+            {
+                "name": "Installment",
+                "model_id": installment_model,
+                "body": "Hello Jan, {{ object.amount }} is due on {{ object.date_due }}. "
+                "Your broker Ewa.",
+            }
+        )
+
+    def three_reminders_due_today(self):
+        self.make_rule("7")
+        self.make_rule(
+            "7", event_type="inspection_expiry", sms_template_id=self.inspection_template.id
+        )
+        self.make_rule(
+            "3", event_type="installment_due", sms_template_id=self.installment_template.id
+        )
+        policy = self.make_policy(
+            7, vehicle_plate="WA 12345", inspection_date=self.TODAY + timedelta(days=7)
+        )
+        self.env["insurance.policy.installment"].create(
+            {"policy_id": policy.id, "date_due": self.TODAY + timedelta(days=3), "amount": 120}
+        )
+        return policy
+
+    def test_three_reminders_leave_as_one_sms_naming_all_three(self):
+        policy = self.three_reminders_due_today()
+        self.run_crons()
+
+        self.assertEqual(len(SandboxGateway.outbox), 1, "one SMS, not three")
+        [sms] = SandboxGateway.outbox
+        self.assertEqual(sms.body.count("Hello Jan,"), 1)
+        self.assertEqual(sms.body.count("Your broker Ewa."), 1)
+        for fragment in (policy.name, "WA 12345", "120.0"):
+            self.assertIn(fragment, sms.body)
+        messages = self.Message.search([("rule_id", "!=", False), ("state", "!=", "skipped")])
+        self.assertEqual(
+            len(messages), 3, f"each reminder keeps its own row: {messages.mapped('key')}"
+        )
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
+        self.assertEqual(len(set(messages.mapped("group_key"))), 1)
+        self.assertEqual(set(messages.mapped("body")), {sms.body})
+        self.assertEqual(len(set(messages.mapped("key"))), 3)
+
+    def test_a_second_reminder_the_same_day_waits_for_tomorrow(self):
+        self.make_rule("7")
+        self.make_policy(7)
+        self.run_crons()
+        self.assertEqual(len(SandboxGateway.outbox), 1)
+
+        # Entered at 15:00: its 7-day reminder is due today, but the client
+        # had their SMS of the day this morning.
+        self.set_now(warsaw(self.TODAY, 15))
+        late = self.make_policy(7)
+        self.run_crons()
+        message = self.messages_of(late)
+        self.assertEqual(len(SandboxGateway.outbox), 1)
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.scheduled_at, warsaw(self.TODAY + timedelta(days=1), 8))
+        self.assertIn("limit", message.reason)
+
+        self.set_now(warsaw(self.TODAY + timedelta(days=1), 8, 5))
+        self.run_crons()
+        self.assertEqual(message.state, "sent")
+        self.assertIn(late.name, SandboxGateway.outbox[-1].body)
+        self.assertEqual(message.reason_code, "late_cap")
+
+    def test_without_a_limit_it_leaves_the_same_afternoon(self):
+        self.env.company.insurance_daily_cap = 0
+        self.make_rule("7")
+        self.make_policy(7)
+        self.run_crons()
+        self.set_now(warsaw(self.TODAY, 15))
+        late = self.make_policy(7)
+        self.run_crons()
+        self.assertEqual(self.messages_of(late).state, "sent")
+        self.assertEqual(len(SandboxGateway.outbox), 2)
+
+    def test_the_limit_never_makes_a_reminder_miss_its_event(self):
+        self.make_rule("7")
+        self.make_rule("0", name="On the day")
+        self.make_policy(7)
+        self.run_crons()
+        self.set_now(warsaw(self.TODAY, 15))
+        ending_today = self.make_policy(0)
+        self.run_crons()
+        # Tomorrow would be after the end: it goes today, over the limit.
+        self.assertEqual(self.messages_of(ending_today).state, "sent")
