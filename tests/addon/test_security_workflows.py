@@ -109,6 +109,26 @@ class TestRoleWorkflows(SecurityCase):
         self.assertEqual(set(queued.mapped("state")), {"cancelled"})
         self.assertEqual(self.policy.state, "cancelled")
 
+    def test_marketing_consent_is_never_pre_ticked(self):
+        self.env["ir.config_parameter"].set_param("insurance_notify.default_consent_phone", "1")
+        self.env["ir.default"].set("res.partner", "consent_marketing", True)
+        broker = self.env(user=self.users["broker"])
+        Partner = broker["res.partner"].with_context(
+            default_consent_marketing=True, default_consent_birthday=True
+        )
+        typed = Partner.create({"name": "Typed"})
+        result = Partner.with_context(import_file=True).load(["name"], [["Imported"]])
+        imported = broker["res.partner"].browse(result["ids"])
+        for partner in typed | imported:
+            self.assertRecordValues(
+                partner,
+                [{"consent_marketing": False, "consent_birthday": False, "consent_sms": True}],
+            )
+        self.assertEqual(
+            imported.consent_log_ids.filtered(lambda log: log.consent == "consent_sms").source,
+            "import",
+        )
+
     def test_manager_day(self):
         manager = self.env(user=self.users["manager"])
         template = manager["sms.template"].create(
