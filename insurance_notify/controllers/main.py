@@ -1,6 +1,7 @@
 """Delivery-report webhooks: one public address per gateway, guarded by its secret."""
 
 import logging
+import re
 
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -8,6 +9,39 @@ from odoo import http
 from odoo.http import request
 
 _logger = logging.getLogger(__name__)
+
+# Our webhook addresses end with the gateway's secret: whoever reads a log
+# line with it could post reports and STOPs. Access logs keep the route only.
+WEBHOOK_SECRET = re.compile(r"(/insurance_notify/(?:dlr|inbound)/[A-Za-z0-9_]+/)[^\s/?\"]+")
+MASK = "***"
+
+
+def mask_webhook_secrets(text):
+    return WEBHOOK_SECRET.sub(lambda match: match.group(1) + MASK, text)
+
+
+class WebhookSecretFilter(logging.Filter):
+    """Masks the secret segment of our webhook routes in a log record."""
+
+    def filter(self, record):
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is left to the handler
+            return True
+        if "/insurance_notify/" in message:
+            record.msg, record.args = mask_webhook_secrets(message), ()
+        return True
+
+
+def install_log_filter(logger_names=("werkzeug", "odoo.http")):
+    """Idempotent: a reloaded module does not stack filters."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        logger.filters = [f for f in logger.filters if type(f).__name__ != "WebhookSecretFilter"]
+        logger.addFilter(WebhookSecretFilter())
+
+
+install_log_filter()
 
 
 def gateway_or_404(provider, secret, what="delivery report"):

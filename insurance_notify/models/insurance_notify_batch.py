@@ -15,7 +15,7 @@ last 24 hours is skipped as "already reminded", not sent again.
 """
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
@@ -31,6 +31,10 @@ TARGETS = [
     ("all_clients", "All clients"),
 ]
 SERVICE_TARGETS = ("installment_due", "policy_expiry", "inspection_expiry")
+# A text typed on the form may not exceed this many SMS parts unless an
+# administrator raises the limit in the settings (res.config.settings).
+PARAM_FREE_TEXT_MAX_PARTS = "insurance_notify.free_text_max_parts"
+DEFAULT_FREE_TEXT_MAX_PARTS = 10
 
 COUNT_STATES = {
     "queued": "queued",
@@ -48,6 +52,7 @@ class InsuranceNotifyBatch(models.Model):
     _description = "Bulk Send"
     _inherit = ["mail.thread", "insurance.notify.sender"]
     _order = "id desc"
+    _check_company_auto = True
 
     name = fields.Char(required=True, default=lambda self: self._default_name())
     kind = fields.Selection(
@@ -97,7 +102,12 @@ class InsuranceNotifyBatch(models.Model):
     date_from = fields.Date(string="From", help="First day of the due dates, end dates...")
     date_to = fields.Date(string="To", help="Last day of the due dates, end dates...")
     user_ids = fields.Many2many(
-        "res.users", "insurance_notify_batch_user_rel", "batch_id", "user_id", string="Brokers"
+        "res.users",
+        "insurance_notify_batch_user_rel",
+        "batch_id",
+        "user_id",
+        string="Brokers",
+        check_company=True,
     )
     insurer_ids = fields.Many2many(
         "res.partner",
@@ -106,6 +116,7 @@ class InsuranceNotifyBatch(models.Model):
         "partner_id",
         string="Insurers",
         domain=[("is_insurer", "=", True)],
+        check_company=True,
     )
     product_ids = fields.Many2many(
         "insurance.product",
@@ -121,6 +132,7 @@ class InsuranceNotifyBatch(models.Model):
         "partner_id",
         string="Clients",
         domain=[("is_insurer", "=", False)],
+        check_company=True,
     )
     consent_mode = fields.Selection(
         [
@@ -156,6 +168,7 @@ class InsuranceNotifyBatch(models.Model):
         "insurance.notify.gateway",
         string="SMS Gateway",
         domain="[('company_id', '=', company_id)]",
+        check_company=True,
         help="Leave empty to use the company's default gateway.",
     )
     sms_sender = fields.Char(
@@ -353,6 +366,34 @@ class InsuranceNotifyBatch(models.Model):
                     )
                 )
 
+    @api.model
+    def _free_text_max_parts(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_FREE_TEXT_MAX_PARTS)
+        try:
+            return int(value) if value else DEFAULT_FREE_TEXT_MAX_PARTS
+        except ValueError:
+            return DEFAULT_FREE_TEXT_MAX_PARTS
+
+    @api.constrains("body", "channel", "sms_template_id", "opt_out_line", "gateway_id")
+    def _check_free_text_length(self):
+        """A text typed here goes to every recipient as it is: a slip of the
+        paste key must not send a 40-part SMS to the whole book."""
+        limit = self._free_text_max_parts()
+        for batch in self:
+            if batch.channel != "sms" or batch.sms_template_id or not batch.body or not limit:
+                continue
+            parts = sms.analyze(batch.body + batch._opt_out_suffix()).parts
+            if parts > limit:
+                raise ValidationError(
+                    self.env._(
+                        "This text is %(parts)s SMS parts long; a typed text may have at most "
+                        "%(limit)s. Shorten it, or ask an administrator to raise the limit "
+                        "in the settings.",
+                        parts=parts,
+                        limit=limit,
+                    )
+                )
+
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
         for batch in self:
@@ -391,8 +432,27 @@ class InsuranceNotifyBatch(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
+    def _check_manager(self):
+        """Bulk sends are the managers' (their messages are written with sudo)."""
+        if not self.env.user.has_group("insurance_notify.group_insurance_manager"):
+            raise AccessError(self.env._("Only insurance managers can start or stop bulk sends."))
+        self.check_access("write")
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_drafts(self):
+        started = self.filtered(lambda batch: batch.state != "draft")
+        if started:
+            raise UserError(
+                self.env._(
+                    "The send %(name)s has been started: its messages are history and it "
+                    "stays. Stop it instead.",
+                    name=started[0].name,
+                )
+            )
+
     def action_start(self):
         """Queue this send's messages; the dispatcher sends them in the background."""
+        self._check_manager()
         for batch in self:
             batch._check_ready()
             messages = batch._create_messages()
@@ -420,6 +480,7 @@ class InsuranceNotifyBatch(models.Model):
 
     def action_stop(self):
         """Stop between messages: what has not left yet is cancelled."""
+        self._check_manager()
         for batch in self.filtered(lambda batch: batch.state == "running"):
             batch.write({"state": "stopped", "stopped_by_id": self.env.user.id})
             queued = (
@@ -445,6 +506,7 @@ class InsuranceNotifyBatch(models.Model):
 
     def action_view_messages(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "insurance_notify.action_insurance_notify_message"
         )

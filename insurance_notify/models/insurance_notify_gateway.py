@@ -4,7 +4,7 @@ import secrets
 from werkzeug.urls import url_join
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from notify_engine import optout
 from notify_engine.gateways import PROVIDERS, make_gateway
@@ -28,6 +28,12 @@ INBOUND_ROUTES = {
 }
 
 
+# One delivery report or inbound request names at most this many messages: a
+# provider batches a few hundred; more is a mistake or an attack, and each
+# report costs a lookup.
+MAX_REPORTS_PER_REQUEST = 1000
+
+
 def _new_secret():
     return secrets.token_urlsafe(24)
 
@@ -36,6 +42,7 @@ class InsuranceNotifyGateway(models.Model):
     _name = "insurance.notify.gateway"
     _description = "SMS Gateway"
     _order = "sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True)
     provider = fields.Selection(
@@ -53,8 +60,11 @@ class InsuranceNotifyGateway(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     sender = fields.Char(help="The sender name registered with the provider.")
+    # Where the credentials are sent: whoever sets it receives the token, so it
+    # is the administrators' like the token itself.
     api_url = fields.Char(
         string="API URL",
+        groups="base.group_system",
         help="Leave empty for the provider's usual address (SMSAPI: https://api.smsapi.pl, "
         "use https://api.smsapi.com for SMSAPI.com).",
     )
@@ -142,6 +152,17 @@ class InsuranceNotifyGateway(models.Model):
             gateway.delivery_report_url = gateway._delivery_report_url()
             gateway.inbound_url = gateway._delivery_report_url(INBOUND_ROUTES)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Odoo checks field groups on write, not on create: a manager must not
+        # create a gateway with a provider address or credentials of their own
+        # (every client's SMS would go there), not even through a context default.
+        if not self.env.su:
+            names = {name for vals in vals_list for name in vals}
+            names |= {key[8:] for key in self.env.context if key.startswith("default_")}
+            self.check_field_access_rights("create", [n for n in names if n in self._fields])
+        return super().create(vals_list)
+
     @api.model
     def _default_for_company(self, company):
         """The company's first active gateway: the one reminders use by default."""
@@ -211,13 +232,32 @@ class InsuranceNotifyGateway(models.Model):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         return url_join(base_url, route + secret)
 
+    def _check_administrator(self):
+        """Credentials, provider URLs and webhook secrets are the administrators'
+        alone: refuse anyone else before any sudo()."""
+        if not self.env.is_system():
+            raise AccessError(
+                self.env._(
+                    "Only administrators (Settings) can see or change an SMS gateway's "
+                    "credentials, provider address and webhook secret."
+                )
+            )
+        self.check_access("write")
+
     def action_regenerate_webhook_secret(self):
+        self._check_administrator()
         for gateway in self:
             gateway.sudo().webhook_secret = _new_secret()
+            _logger.info(
+                "SMS gateway %s: webhook secret replaced by user %s", gateway.id, self.env.uid
+            )
+        return True
 
     def action_test_connection(self):
         """Check the credentials with the provider; bills and sends nothing."""
         self.ensure_one()
+        # The test sends the credentials to the provider's address.
+        self._check_administrator()
         try:
             adapter = self._make_adapter()
         except ValueError as error:
@@ -253,23 +293,73 @@ class InsuranceNotifyGateway(models.Model):
             return gateway
         return self.browse()
 
-    def _apply_delivery_reports(self, reports):
-        """Apply provider reports to reminders and stock SMS; return how many named one."""
+    @api.model
+    def _cap_reports(self, reports, what="delivery reports"):
+        """At most MAX_REPORTS_PER_REQUEST distinct reports of one request."""
+        unique = list(dict.fromkeys(reports))
+        if len(unique) > MAX_REPORTS_PER_REQUEST:
+            _logger.info(
+                "%s %s in one request: the first %s are applied, the rest ignored",
+                len(unique),
+                what,
+                MAX_REPORTS_PER_REQUEST,
+            )
+            unique = unique[:MAX_REPORTS_PER_REQUEST]
+        return unique
+
+    def _known_reports(self, reports):
+        """(reports naming a message this gateway sent, the others), in one query:
+        a report of ids nobody sent costs one lookup, not one per id."""
         self.ensure_one()
-        others = self.env["insurance.notify.message"]._apply_delivery_reports(self, reports)
-        stock = self.env["sms.sms"]._apply_delivery_reports(others) if others else 0
+        refs = [report.provider_ref for report in reports if report.provider_ref]
+        keys = [report.key for report in reports if report.key]
+        Message = self.env["insurance.notify.message"].sudo()
+        if not (refs or keys):
+            return [], list(reports)
+        found = Message.search_read(
+            [
+                ("gateway_id", "=", self.id),
+                ("channel", "=", "sms"),
+                "|",
+                ("provider_ref", "in", refs),
+                ("key", "in", keys),
+            ],
+            ["provider_ref", "key"],
+        )
+        known_refs = {row["provider_ref"] for row in found if row["provider_ref"]}
+        known_keys = {row["key"] for row in found}
+        known, others = [], []
+        for report in reports:
+            named = report.provider_ref in known_refs or report.key in known_keys
+            (known if named else others).append(report)
+        return known, others
+
+    def _apply_delivery_reports(self, reports):
+        """Apply provider reports to this gateway's reminders (its company's only)
+        and to stock SMS; return how many named one."""
+        self.ensure_one()
+        reports = self._cap_reports(reports)
+        known, others = self._known_reports(reports)
+        unmatched = (
+            self.env["insurance.notify.message"]._apply_delivery_reports(self, known)
+            if known
+            else []
+        )
+        others += unmatched
+        stock = self.env["sms.sms"]._apply_delivery_reports(others, self) if others else 0
         return len(reports) - len(others) + stock
 
     def _apply_inbound(self, inbound):
         """Act on clients' replies: an opt-out (STOP) withdraws SMS; return how many."""
         self.ensure_one()
         opted_out = 0
-        for message in inbound:
+        for message in self._cap_reports(inbound, "inbound messages"):
             if not optout.is_opt_out(message.text):
                 _logger.info("%s inbound message from a client ignored", self.provider)
                 continue
             self.env["res.partner"]._insurance_opt_out_number(
                 message.number,
+                self.company_id,
                 self.env._(
                     "Replied %(word)s to %(gateway)s",
                     word=optout.first_word(message.text),

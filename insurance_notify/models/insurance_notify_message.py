@@ -40,6 +40,7 @@ class InsuranceNotifyMessage(models.Model):
     _inherit = ["insurance.notify.dispatch"]
     _description = "Notification"
     _order = "scheduled_at desc, id desc"
+    _check_company_auto = True
 
     key = fields.Char(
         required=True,
@@ -50,7 +51,7 @@ class InsuranceNotifyMessage(models.Model):
         "twice, and the gateway refuses a key it has already sent.",
     )
     rule_id = fields.Many2one(
-        "insurance.notify.rule", index=True, readonly=True, ondelete="restrict"
+        "insurance.notify.rule", index=True, readonly=True, ondelete="restrict", check_company=True
     )
     batch_id = fields.Many2one(
         "insurance.notify.batch",
@@ -58,6 +59,7 @@ class InsuranceNotifyMessage(models.Model):
         index="btree_not_null",
         readonly=True,
         ondelete="restrict",
+        check_company=True,
     )
     task_reminder_id = fields.Many2one(
         "insurance.task.reminder", index="btree_not_null", readonly=True, ondelete="set null"
@@ -71,8 +73,12 @@ class InsuranceNotifyMessage(models.Model):
         string="Document ID", model_field="res_model", required=True, readonly=True
     )
     document_name = fields.Char(string="Document", compute="_compute_document_name")
-    policy_id = fields.Many2one("insurance.policy", index=True, readonly=True, ondelete="cascade")
-    partner_id = fields.Many2one("res.partner", string="Recipient", index=True, readonly=True)
+    policy_id = fields.Many2one(
+        "insurance.policy", index=True, readonly=True, ondelete="cascade", check_company=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Recipient", index=True, readonly=True, check_company=True
+    )
     channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], required=True, readonly=True)
     email = fields.Char(readonly=True)
     offset = fields.Integer(string="Days Before", readonly=True)
@@ -114,7 +120,7 @@ class InsuranceNotifyMessage(models.Model):
     cost = fields.Monetary(
         readonly=True, help="Parts sent times the gateway's cost per part (an estimate)."
     )
-    gateway_id = fields.Many2one("insurance.notify.gateway", readonly=True)
+    gateway_id = fields.Many2one("insurance.notify.gateway", readonly=True, check_company=True)
     provider_ref = fields.Char(string="Provider ID", index=True, readonly=True)
     is_sandbox = fields.Boolean(
         string="Sandbox (not sent)",

@@ -21,6 +21,7 @@ class InsuranceNotifyRule(models.Model):
     _description = "Automatic Notification Rule"
     _inherit = ["mail.thread", "insurance.notify.sender"]
     _order = "sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -82,7 +83,7 @@ class InsuranceNotifyRule(models.Model):
         tracking=True,
     )
     res_model = fields.Char(compute="_compute_res_model")
-    gateway_id = fields.Many2one(domain="[('company_id', '=', company_id)]")
+    gateway_id = fields.Many2one(check_company=True)
     policy_scope = fields.Selection(
         [("valid", "Valid policies"), ("valid_draft", "Valid and draft policies")],
         string="Policies",
@@ -95,10 +96,10 @@ class InsuranceNotifyRule(models.Model):
         help="Only policies sold through this channel; empty for all.",
     )
     insurer_ids = fields.Many2many(
-        "res.partner", string="Insurers", domain=[("is_insurer", "=", True)]
+        "res.partner", string="Insurers", domain=[("is_insurer", "=", True)], check_company=True
     )
     product_ids = fields.Many2many("insurance.product", string="Products")
-    user_ids = fields.Many2many("res.users", string="Brokers")
+    user_ids = fields.Many2many("res.users", string="Brokers", check_company=True)
     last_planned_date = fields.Date(
         readonly=True,
         copy=False,

@@ -1,9 +1,13 @@
+import logging
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 INSTALLMENT_COUNTS = [("1", "1 (single payment)"), ("2", "2"), ("4", "4"), ("12", "12")]
 
@@ -17,10 +21,16 @@ class InsurancePolicy(models.Model):
     _description = "Insurance Policy"
     _inherit = ["mail.thread", "mail.activity.mixin", "insurance.import.mixin"]
     _order = "date_end desc, id desc"
+    _check_company_auto = True
 
     name = fields.Char(string="Policy Number", required=True, tracking=True)
     partner_id = fields.Many2one(
-        "res.partner", string="Policyholder", required=True, index=True, tracking=True
+        "res.partner",
+        string="Policyholder",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
     )
     insurer_id = fields.Many2one(
         "res.partner",
@@ -28,6 +38,7 @@ class InsurancePolicy(models.Model):
         index=True,
         domain=[("is_insurer", "=", True)],
         tracking=True,
+        check_company=True,
     )
     product_id = fields.Many2one("insurance.product", required=True, index=True)
     line_of_business = fields.Selection(related="product_id.line_of_business", store=True)
@@ -65,7 +76,11 @@ class InsurancePolicy(models.Model):
         "res.currency", required=True, default=lambda self: self.env.company.currency_id
     )
     user_id = fields.Many2one(
-        "res.users", string="Broker", default=lambda self: self.env.user, tracking=True
+        "res.users",
+        string="Broker",
+        default=lambda self: self.env.user,
+        tracking=True,
+        check_company=True,
     )
     sales_channel = fields.Selection(
         [
@@ -96,6 +111,7 @@ class InsurancePolicy(models.Model):
         copy=False,
         index="btree_not_null",
         ondelete="set null",
+        check_company=True,
     )
     successor_ids = fields.One2many("insurance.policy", "predecessor_id", string="Renewals")
     notify_message_ids = fields.One2many(
@@ -125,6 +141,58 @@ class InsurancePolicy(models.Model):
             "A policy with this number already exists in this company.",
         ),
     ]
+
+    def _auto_init(self):
+        """Numbers are unique per company whatever their case and spaces. A
+        database that already holds clashing numbers keeps them (nothing is
+        lost): the index waits until they are fixed, and the Python check
+        below refuses new clashes meanwhile."""
+        result = super()._auto_init()
+        cr = self.env.cr
+        index = "insurance_policy_number_company_ci_unique"
+        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [index])
+        if cr.fetchone():
+            return result
+        # Numbers are stored trimmed; one whose trimmed form another policy of
+        # its company has keeps its spaces (reported below), nothing is merged.
+        cr.execute(
+            """
+            UPDATE insurance_policy p SET name = trim(p.name)
+             WHERE p.name != trim(p.name)
+               AND NOT EXISTS (
+                   SELECT 1 FROM insurance_policy o
+                    WHERE o.id != p.id AND o.company_id = p.company_id
+                      AND lower(trim(o.name)) = lower(trim(p.name)))
+            """
+        )
+        clashes = self._number_clashes()
+        if clashes:
+            _logger.warning(
+                "Policy numbers that differ only by case or spaces (fix them to get the "
+                "unique index): %s",
+                "; ".join(", ".join(names) for names in clashes[:20]),
+            )
+            return result
+        cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX %s ON insurance_policy (company_id, lower(trim(name)))",
+                SQL.identifier(index),
+            )
+        )
+        return result
+
+    @api.model
+    def _number_clashes(self):
+        """[[numbers]] of each company that differ only by case or spaces."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT array_agg(name ORDER BY id) FROM insurance_policy
+                 GROUP BY company_id, lower(trim(name)) HAVING count(*) > 1
+                """
+            )
+        )
+        return [names for (names,) in rows]
 
     @api.depends("name", "subject", "product_id")
     def _compute_display_name(self):
@@ -181,12 +249,17 @@ class InsurancePolicy(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            if "name" in vals:
+                vals["name"] = self._clean_number(vals["name"])
         self._check_numbers_free(vals_list)
         policies = super().create(vals_list)
         self.env["insurance.notify.rule"]._trigger_planning()
         return policies
 
     def write(self, vals):
+        if "name" in vals:
+            vals["name"] = self._clean_number(vals["name"])
         if "name" in vals or "company_id" in vals:
             self._check_numbers_free(
                 [
@@ -204,37 +277,59 @@ class InsurancePolicy(models.Model):
         return result
 
     @api.model
+    def _clean_number(self, name):
+        """A policy number as stored: without surrounding spaces, never empty."""
+        name = (name or "").strip() if isinstance(name, str) or not name else name
+        if not name:
+            raise ValidationError(self.env._("A policy needs a number."))
+        return name
+
+    @api.model
     def _check_numbers_free(self, vals_list, exclude=None):
-        """Name the policy number that is taken, before the unique index refuses
-        it with a message about columns (imports show it per row). One query."""
+        """Name the policy number that is taken — whatever its case — before the
+        unique index refuses it with a message about columns (imports show it
+        per row). One query."""
         default_company = self.env.company.id
         wanted = {}
         for vals in vals_list:
-            key = (vals.get("company_id") or default_company, vals.get("name"))
-            if key[1] and wanted.setdefault(key, 0):
-                raise self._number_taken_error(key[1])
-            wanted[key] = 1
+            name = vals.get("name")
+            key = (vals.get("company_id") or default_company, (name or "").lower())
+            if name and key in wanted:
+                raise self._number_taken_error(name)
+            if name:
+                wanted[key] = name
         if not wanted:
             return
-        taken = (
-            self.sudo()
-            .with_context(active_test=False)
-            .search_fetch(
-                [
-                    ("name", "in", [name for _company, name in wanted]),
-                    ("id", "not in", (exclude or self.browse()).ids),
-                ],
-                ["name", "company_id"],
+        self.flush_model(["name", "company_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT company_id, name FROM insurance_policy
+                 WHERE lower(trim(name)) = ANY(%s) AND id != ALL(%s)
+                """,
+                list({lowered for _company, lowered in wanted}),
+                (exclude or self.browse()).ids,
             )
         )
-        for policy in taken:
-            if (policy.company_id.id, policy.name) in wanted:
-                raise self._number_taken_error(policy.name)
+        for company_id, name in rows:
+            if (company_id, name.strip().lower()) in wanted:
+                raise self._number_taken_error(wanted[(company_id, name.strip().lower())])
 
     def _number_taken_error(self, name):
         return ValidationError(
             self.env._("A policy numbered %(number)s already exists in this company.", number=name)
         )
+
+    @api.constrains("premium_amount")
+    def _check_premium(self):
+        negative = self.filtered(lambda policy: policy.premium_amount < 0)
+        if negative:
+            raise ValidationError(
+                self.env._(
+                    "The premium of policy %(policy)s cannot be negative.",
+                    policy=negative[0].name,
+                )
+            )
 
     @api.constrains("insurer_id")
     def _check_insurer(self):
@@ -268,16 +363,19 @@ class InsurancePolicy(models.Model):
             )
 
     def action_validate(self):
+        self.check_access("write")
         self._check_state(("draft",), self.env._("Only draft policies can be validated."))
         self.state = "valid"
 
     def action_draft(self):
+        self.check_access("write")
         self._check_state(
             ("cancelled",), self.env._("Only cancelled policies can be set back to draft.")
         )
         self.state = "draft"
 
     def action_cancel(self):
+        self.check_access("write")
         self._check_state(
             ("draft", "valid"), self.env._("Only draft or valid policies can be cancelled.")
         )
@@ -286,6 +384,8 @@ class InsurancePolicy(models.Model):
 
     def action_renew(self):
         """Create the successor policy for the next period and close this one."""
+        self.check_access("write")
+        self.check_access("create")
         self._check_state(
             ("valid", "expired"), self.env._("Only valid or expired policies can be renewed.")
         )
@@ -346,6 +446,7 @@ class InsurancePolicy(models.Model):
     # ------------------------------------------------------------------
 
     def action_generate_installments(self):
+        self.check_access("write")
         for policy in self:
             policy._generate_installments(int(policy.installment_count or 1))
         return True
@@ -359,6 +460,13 @@ class InsurancePolicy(models.Model):
         if self.state not in ("draft", "valid"):
             raise UserError(
                 self.env._("Installments can be planned only for draft or valid policies.")
+            )
+        if self.premium_amount <= 0:
+            raise UserError(
+                self.env._(
+                    "Enter the premium of policy %(policy)s before generating its installments.",
+                    policy=self.name,
+                )
             )
         if self.installment_ids.filtered(lambda i: i.state == "paid"):
             raise UserError(
@@ -388,6 +496,7 @@ class InsurancePolicy(models.Model):
 
     def action_view_notify_messages(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "insurance_notify.action_insurance_notify_message"
         )
@@ -395,14 +504,23 @@ class InsurancePolicy(models.Model):
         action["context"] = {"create": False}
         return action
 
+    def _check_send_now(self):
+        """Send now: brokers, on policies of their companies (it sends with sudo)."""
+        if not self.env.user.has_group("insurance_notify.group_insurance_user"):
+            raise AccessError(self.env._("Only insurance users can send reminders."))
+        self.check_access("write")
+
     def action_send_expiry_reminder(self):
+        self._check_send_now()
         return self.env["insurance.notify.message"]._action_send_now(self, "policy_expiry")
 
     def action_send_inspection_reminder(self):
+        self._check_send_now()
         return self.env["insurance.notify.message"]._action_send_now(self, "inspection_expiry")
 
     def action_view_installments(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "insurance_notify.action_insurance_installment"
         )

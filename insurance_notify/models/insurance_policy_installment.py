@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class InsurancePolicyInstallment(models.Model):
@@ -7,8 +7,11 @@ class InsurancePolicyInstallment(models.Model):
     _description = "Premium Installment"
     _inherit = ["insurance.import.mixin"]
     _order = "date_due, id"
+    _check_company_auto = True
 
-    policy_id = fields.Many2one("insurance.policy", required=True, index=True, ondelete="cascade")
+    policy_id = fields.Many2one(
+        "insurance.policy", required=True, index=True, ondelete="cascade", check_company=True
+    )
     partner_id = fields.Many2one(
         related="policy_id.partner_id", store=True, index=True, string="Policyholder"
     )
@@ -41,6 +44,15 @@ class InsurancePolicyInstallment(models.Model):
     _sql_constraints = [
         ("amount_positive", "CHECK (amount > 0)", "An installment amount must be positive."),
     ]
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_paid_by_managers_only(self):
+        # A paid installment is a payment record: brokers reopen it, managers
+        # may remove it.
+        if self.filtered(lambda i: i.state == "paid") and not self.env.user.has_group(
+            "insurance_notify.group_insurance_manager"
+        ):
+            raise AccessError(self.env._("Only insurance managers can delete a paid installment."))
 
     @api.depends("policy_id.display_name", "date_due")
     def _compute_display_name(self):
@@ -84,18 +96,23 @@ class InsurancePolicyInstallment(models.Model):
     def action_send_reminder(self):
         """Due or overdue, whichever this installment is now."""
         self.ensure_one()
+        if not self.env.user.has_group("insurance_notify.group_insurance_user"):
+            raise AccessError(self.env._("Only insurance users can send reminders."))
+        self.check_access("write")
         if self.state != "open":
             raise UserError(self.env._("This installment is paid: no reminder is sent."))
         event_type = "installment_overdue" if self.is_overdue else "installment_due"
         return self.env["insurance.notify.message"]._action_send_now(self, event_type)
 
     def action_mark_paid(self):
+        self.check_access("write")
         if any(installment.state != "open" for installment in self):
             raise UserError(self.env._("Only open installments can be marked as paid."))
         self.write({"state": "paid", "date_paid": fields.Date.context_today(self)})
         return True
 
     def action_reopen(self):
+        self.check_access("write")
         if any(installment.state != "paid" for installment in self):
             raise UserError(self.env._("Only paid installments can be reopened."))
         self.write({"state": "open", "date_paid": False})

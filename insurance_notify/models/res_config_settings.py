@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .insurance_notify_batch import DEFAULT_FREE_TEXT_MAX_PARTS, PARAM_FREE_TEXT_MAX_PARTS
 from .insurance_notify_dispatch import PARAM_EMAIL_FROM, PARAM_MAIL_SERVER
 from .insurance_task_reminder import task_param
 from .res_partner import PARAM_CONSENT_EMAIL, PARAM_CONSENT_PHONE, PARAM_PREVENT_DUPLICATES
@@ -23,15 +24,27 @@ class ResConfigSettings(models.TransientModel):
         compute="_compute_insurance_reminder_gateway_id",
     )
 
+    # Channels for service notifications only (reminders about the client's own
+    # contract); marketing consent is never pre-ticked.
     insurance_default_consent_phone = fields.Boolean(
-        string="New clients consent to phone channels",
+        string="Service notifications by SMS for new clients",
         config_parameter=PARAM_CONSENT_PHONE,
-        help="New clients start with consent to notifications by SMS, WhatsApp and Viber.",
+        help="New clients start with the SMS, WhatsApp and Viber channels ticked for "
+        "service notifications (policy, installment and inspection reminders). Marketing "
+        "consent is never ticked in advance: the client gives it.",
     )
     insurance_default_consent_email = fields.Boolean(
-        string="New clients consent to e-mail",
+        string="Service notifications by e-mail for new clients",
         config_parameter=PARAM_CONSENT_EMAIL,
-        help="New clients start with consent to notifications by e-mail.",
+        help="New clients start with the e-mail channel ticked for service notifications. "
+        "Marketing consent is never ticked in advance: the client gives it.",
+    )
+    insurance_free_text_max_parts = fields.Integer(
+        string="Longest typed SMS (parts)",
+        default=DEFAULT_FREE_TEXT_MAX_PARTS,
+        config_parameter=PARAM_FREE_TEXT_MAX_PARTS,
+        help="A bulk send or broadcast whose typed text is longer is refused. Templates "
+        "have their own limit.",
     )
     insurance_prevent_duplicate_clients = fields.Boolean(
         string="Prevent duplicate clients",

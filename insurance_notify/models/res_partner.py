@@ -1,7 +1,10 @@
+import base64
+import contextlib
+import contextvars
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import RedirectWarning, ValidationError
+from odoo.exceptions import AccessError, RedirectWarning, ValidationError
 from odoo.tools import SQL, email_normalize
 from odoo.tools.misc import hash_sign, verify_hash_signed
 
@@ -30,6 +33,29 @@ BOOLEAN_CONSENTS = (
     "consent_renewal_offer",
 )
 CONSENT_FIELDS = (*BOOLEAN_CONSENTS, "consent_valid_until")
+# Service channels the default-consent settings may pre-tick; marketing and the
+# purposes are always ticked by someone, with the client's word.
+NEVER_DEFAULT = tuple(
+    name
+    for name in BOOLEAN_CONSENTS
+    if name not in ("consent_sms", "consent_email", "consent_whatsapp", "consent_viber")
+)
+# Proof typed or attached on the client card with a consent change.
+PROOF_FIELDS = ("consent_proof_text", "consent_proof_file", "consent_proof_filename")
+
+# Where the consent change being written comes from, set by the entry point that
+# received it (import, STOP webhook, unsubscribe page), never by the caller: a
+# context key or an argument could be sent over RPC.
+_CONSENT_ENTRY = contextvars.ContextVar("insurance_consent_entry", default=None)
+
+
+@contextlib.contextmanager
+def consent_entry(source, company=None, proof_text=None):
+    token = _CONSENT_ENTRY.set({"source": source, "company": company, "proof_text": proof_text})
+    try:
+        yield
+    finally:
+        _CONSENT_ENTRY.reset(token)
 
 
 def _param_default(param):
@@ -86,6 +112,24 @@ class ResPartner(models.Model):
     consent_log_ids = fields.One2many(
         "insurance.consent.log", "partner_id", string="Consent History", readonly=True
     )
+    # Not stored on the card: saved with the consent changes they come with.
+    consent_proof_text = fields.Text(
+        string="Proof of Consent",
+        compute="_compute_consent_proof",
+        inverse="_inverse_consent_proof",
+        help="The text the client agreed to, or how they gave or withdrew consent; kept "
+        "in the consent history with the changes saved together with it.",
+    )
+    consent_proof_file = fields.Binary(
+        string="Proof Document",
+        compute="_compute_consent_proof",
+        inverse="_inverse_consent_proof",
+        help="A signed form or a scan, kept in the consent history with the changes "
+        "saved together with it.",
+    )
+    consent_proof_filename = fields.Char(
+        compute="_compute_consent_proof", inverse="_inverse_consent_proof"
+    )
 
     insurance_notify_message_ids = fields.One2many(
         "insurance.notify.message", "partner_id", string="Notifications", readonly=True
@@ -128,6 +172,30 @@ class ResPartner(models.Model):
         """Is this an entry made in our own client forms or imports?"""
         return bool(self.env.context.get(CLIENT_CONTEXT))
 
+    def _compute_consent_proof(self):
+        for partner in self:
+            partner.consent_proof_text = False
+            partner.consent_proof_file = False
+            partner.consent_proof_filename = False
+
+    def _inverse_consent_proof(self):
+        """Nothing to store: create() and write() take the proof out of the values."""
+
+    @api.model
+    def default_get(self, fields_list):
+        # Marketing and purpose consents are never pre-ticked: not by a context
+        # default, a saved default (ir.default) or an import's defaults.
+        defaults = super().default_get(fields_list)
+        for name in NEVER_DEFAULT:
+            defaults.pop(name, None)
+        return defaults
+
+    @api.model
+    def load(self, fields, data):
+        """An import is an entry point: its consent changes are logged as such."""
+        with consent_entry("import", company=self.env.company):
+            return super().load(fields, data)
+
     def _compute_insurance_counts(self):
         def count(model, domain, field):
             return dict(self.env[model]._read_group(domain, [field], ["__count"]))
@@ -152,6 +220,7 @@ class ResPartner(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         ours = self._insurance_client_entry()
+        proofs = [self._pop_consent_proof(vals) for vals in vals_list]
         for vals in vals_list:
             if ours and vals.get("mobile"):
                 vals["mobile"] = self._normalize_mobile(
@@ -160,10 +229,12 @@ class ResPartner(models.Model):
         partners = super().create(vals_list)
         if ours:
             partners._check_no_duplicate_clients()
-        partners._log_consent_changes({partner.id: {} for partner in partners}, CONSENT_FIELDS)
+        for partner, proof in zip(partners, proofs, strict=True):
+            partner._log_consent_changes({partner.id: {}}, CONSENT_FIELDS, proof)
         return partners
 
     def write(self, vals):
+        proof = self._pop_consent_proof(vals)
         consent_changes = [name for name in CONSENT_FIELDS if name in vals]
         before = (
             {partner.id: {name: partner[name] for name in consent_changes} for partner in self}
@@ -181,8 +252,13 @@ class ResPartner(models.Model):
         if ours and {"mobile", "email", "insurance_shared_contact"} & set(vals):
             self._check_no_duplicate_clients()
         if before:
-            self._log_consent_changes(before, consent_changes)
+            self._log_consent_changes(before, consent_changes, proof)
         return True
+
+    @api.model
+    def _pop_consent_proof(self, vals):
+        """(text, file, file name) of the proof in ``vals``, taken out of them."""
+        return tuple(vals.pop(name, False) for name in PROOF_FIELDS)
 
     def _phone_region(self, country_id=None, vals=None):
         """ISO code the client's national numbers are read in: the client's
@@ -313,19 +389,22 @@ class ResPartner(models.Model):
     # Consent trail
     # ------------------------------------------------------------------
 
-    def _consent_source(self):
-        """Where a change comes from: callers say it in the context
-        (``consent_source``: portal, stop, system); the import wizard sets
-        ``import_file``; anything else is a user on the form."""
-        context = self.env.context
-        if context.get("consent_source"):
-            return context["consent_source"]
-        return "import" if context.get("import_file") else "form"
+    def _consent_entry(self):
+        """(source, company, proof text) of the change being written: what the
+        entry point that received it declared, else a user on the form."""
+        entry = _CONSENT_ENTRY.get() or {}
+        return (
+            entry.get("source") or "form",
+            entry.get("company") or self.env.company,
+            entry.get("proof_text"),
+        )
 
-    def _log_consent_changes(self, before, names):
+    def _log_consent_changes(self, before, names, proof=(False, False, False)):
         """Log each consent of ``names`` that differs from ``before`` (partner id
-        -> {field: old value}; a missing field was unset, as on a new record)."""
-        source = self._consent_source()
+        -> {field: old value}; a missing field was unset, as on a new record),
+        with its proof (text, base64 file, file name)."""
+        source, company, entry_proof = self._consent_entry()
+        proof_text, proof_file, proof_filename = proof
         vals_list = []
         for partner in self:
             old_values = before.get(partner.id, {})
@@ -336,49 +415,95 @@ class ResPartner(models.Model):
                 vals_list.append(
                     {
                         "partner_id": partner.id,
+                        "company_id": company.id,
                         "consent": name,
                         "old_value": self._consent_value_text(name, old),
                         "new_value": self._consent_value_text(name, new),
                         "source": source,
+                        "proof_text": proof_text or entry_proof or False,
                     }
                 )
-        if vals_list:
-            self.env["insurance.consent.log"].sudo().create(vals_list)
+        if not vals_list:
+            return
+        logs = self.env["insurance.consent.log"].sudo().create(vals_list)
+        if proof_file:
+            attachment = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        "name": proof_filename or self.env._("Proof of consent"),
+                        "datas": proof_file
+                        if isinstance(proof_file, (str, bytes))
+                        else base64.b64encode(proof_file),
+                        "res_model": "res.partner",
+                        "res_id": logs[0].partner_id.id,
+                        "company_id": company.id,
+                    }
+                )
+            )
+            logs.write({"proof_attachment_id": attachment.id})
 
     def _consent_value_text(self, name, value):
+        """The stored form of a value; the trail shows it in the reader's language."""
         if name == "consent_valid_until":
             return fields.Date.to_string(value) if value else ""
-        return self.env._("Given") if value else self.env._("Not given")
+        return "1" if value else "0"
 
-    def withdraw_consent(self, channel, source="stop"):
-        """Withdraw a channel consent (``sms``, ``email``, ``whatsapp``, ``viber``),
-        e.g. on an inbound STOP; the trail records the source."""
+    def withdraw_consent(self, channel):
+        """Withdraw a channel consent (``sms``, ``email``, ``whatsapp``, ``viber``)
+        as the current user, on the client card (trail: Form)."""
+        self._withdraw_consent(channel)
+
+    def _withdraw_consent(self, channel):
         field = f"consent_{channel}"
         if field not in BOOLEAN_CONSENTS:
             raise ValueError(f"unknown consent channel: {channel!r}")
-        self.with_context(consent_source=source).write({field: False})
+        self.write({field: False})
 
     # ------------------------------------------------------------------
     # Opt-out: inbound STOP and e-mail unsubscribe links
     # ------------------------------------------------------------------
 
     @api.model
-    def _insurance_opt_out_number(self, number, note):
-        """A reply STOP from ``number``: blacklist it, withdraw the SMS consent of
-        the clients with it (the trail says "Inbound STOP"). Unknown numbers are
-        blacklisted too. Returns the clients concerned."""
+    def _insurance_opt_out_number(self, number, company, note):
+        """A reply STOP from ``number`` received by ``company``'s gateway.
+
+        A STOP answers the company whose number it reached: it withdraws the SMS
+        consent of that company's clients with the number — cards of that
+        company, and shared cards (no company) unless their policies are all
+        with other companies — and blacklists the number, unless a client of
+        another company has it (Odoo's blacklist is shared by all companies).
+        The trail says "Inbound STOP", with the receiving company. Returns the
+        clients concerned."""
         try:
             e164 = phone.normalize(number, None)
         except phone.InvalidPhone:
             e164 = ""
         if not e164:
             return self.browse()
-        self.env["phone.blacklist"].sudo()._add([e164], message=note)
-        partners = (
-            self.sudo().with_context(active_test=False).search([("phone_sanitized", "=", e164)])
-        )
-        partners.filtered("consent_sms").withdraw_consent("sms", source="stop")
+        Partner = self.sudo().with_context(active_test=False)
+        matching = Partner.search([("phone_sanitized", "=", e164)])
+        partners = matching.filtered(lambda partner: partner._insurance_client_of(company))
+        if matching == partners:
+            self.env["phone.blacklist"].sudo()._add([e164], message=note)
+        with consent_entry("stop", company=company, proof_text=note):
+            partners.filtered("consent_sms")._withdraw_consent("sms")
         return partners
+
+    def _insurance_client_of(self, company):
+        """Does a STOP or unsubscribe received by ``company`` concern this card?"""
+        self.ensure_one()
+        if self.company_id:
+            return self.company_id == company
+        companies = (
+            self.env["insurance.policy"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("partner_id", "=", self.id)])
+            .company_id
+        )
+        return not companies or company in companies
 
     def _insurance_unsubscribe_url(self, email=None):
         """The signed link of an e-mail that unsubscribes ``email`` (the client's)."""
@@ -408,7 +533,12 @@ class ResPartner(models.Model):
             email, message=self.env._("Unsubscribed with the link of an e-mail")
         )
         if self.consent_email and self.email_normalized == email_normalize(email):
-            self.sudo().withdraw_consent("email", source="portal")
+            with consent_entry(
+                "portal",
+                company=self.company_id or self.env.company,
+                proof_text=self.env._("Unsubscribed with the link of an e-mail"),
+            ):
+                self.sudo()._withdraw_consent("email")
 
     # ------------------------------------------------------------------
     # Smart buttons
@@ -416,6 +546,9 @@ class ResPartner(models.Model):
 
     def _insurance_action(self, xml_id, domain, context=None):
         self.ensure_one()
+        if not self.env.user.has_group("insurance_notify.group_insurance_user"):
+            raise AccessError(self.env._("Only insurance users can open a client's insurance."))
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(xml_id)
         action["domain"] = domain
         action["context"] = context or {}

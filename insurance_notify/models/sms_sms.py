@@ -105,7 +105,9 @@ class SmsSms(models.Model):
             if result.accepted:
                 record.sms_tracker_id._action_update_from_sms_state("pending")
                 if record.sms_tracker_id:
-                    record.sms_tracker_id.provider_ref = result.provider_ref
+                    record.sms_tracker_id.write(
+                        {"provider_ref": result.provider_ref, "insurance_gateway_id": gateway.id}
+                    )
                 record.write(
                     {
                         "state": "pending",
@@ -132,33 +134,49 @@ class SmsSms(models.Model):
         _logger.info("Sent %s SMS through gateway %s", len(outgoing), gateway.id)
         records.mail_message_id._notify_message_notification_update()
 
-    def _apply_delivery_reports(self, reports):
-        """Update stock SMS and their notifications from provider reports; return
-        the number of reports that named one of them."""
+    def _apply_delivery_reports(self, reports, gateway=None):
+        """Update stock SMS and their notifications from provider reports of
+        ``gateway`` (only what it sent); return the number of reports that named
+        one of them. Two queries, however many reports."""
         Tracker = self.env["sms.tracker"].sudo()
+        refs = [report.provider_ref for report in reports if report.provider_ref]
+        keys = [report.key for report in reports if report.key]
+        if not (refs or keys):
+            return 0
+        scope = [("insurance_gateway_id", "in", [gateway.id, False])] if gateway else []
+        trackers = Tracker.search(
+            expression.AND([scope, ["|", ("provider_ref", "in", refs), ("sms_uuid", "in", keys)]])
+        )
+        records = self.sudo().search(["|", ("provider_ref", "in", refs), ("uuid", "in", keys)])
+        if gateway:
+            # An SMS still here is only this gateway's if its tracker says so.
+            records = records.filtered(
+                lambda r: not r.sms_tracker_id or r.sms_tracker_id in trackers
+            )
         found = 0
         for report in reports:
-            tracker_domains, sms_domains = [], []
-            if report.provider_ref:
-                tracker_domains.append([("provider_ref", "=", report.provider_ref)])
-                sms_domains.append([("provider_ref", "=", report.provider_ref)])
-            if report.key:
-                tracker_domains.append([("sms_uuid", "=", report.key)])
-                sms_domains.append([("uuid", "=", report.key)])
-            if not tracker_domains:
-                continue
-            trackers = Tracker.search(expression.OR(tracker_domains))
-            records = self.sudo().search(expression.OR(sms_domains))
-            if not trackers and not records:
+            mine_trackers = trackers.filtered(
+                lambda t, r=report: (
+                    (r.provider_ref and t.provider_ref == r.provider_ref)
+                    or (r.key and t.sms_uuid == r.key)
+                )
+            )
+            mine = records.filtered(
+                lambda s, r=report: (
+                    (r.provider_ref and s.provider_ref == r.provider_ref)
+                    or (r.key and s.uuid == r.key)
+                )
+            )
+            if not mine_trackers and not mine:
                 continue
             found += 1
             if report.state == base.DELIVERED:
-                trackers._action_update_from_sms_state("sent")
-                records.filtered(lambda r: r.state in ("pending", "process")).state = "sent"
+                mine_trackers._action_update_from_sms_state("sent")
+                mine.filtered(lambda r: r.state in ("pending", "process")).state = "sent"
             elif report.state == base.FAILED:
                 error = _provider_error(report.reason)
-                trackers._action_update_from_provider_error(error)
-                records.filtered(lambda r: r.state in ("pending", "process")).write(
+                mine_trackers._action_update_from_provider_error(error)
+                mine.filtered(lambda r: r.state in ("pending", "process")).write(
                     {"state": "error", "failure_type": "unknown"}
                 )
         return found

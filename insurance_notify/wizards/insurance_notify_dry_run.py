@@ -89,8 +89,12 @@ class InsuranceNotifyDryRun(models.TransientModel):
     def action_run(self):
         """(Re)compute the lines and show them."""
         self.ensure_one()
+        self.check_access("write")
         self.env["insurance.notify.dry.run.line"].search([("wizard_id", "=", self.id)]).unlink()
         rules = self.rule_ids or self.env["insurance.notify.rule"].search([("active", "=", True)])
+        # The rules are simulated with sudo: the user must be able to read each
+        # one (its company's), however the wizard was filled over RPC.
+        rules.check_access("read")
         vals_list = []
         for rule in rules.sudo():
             vals_list += self._simulate(rule, self.day)

@@ -100,6 +100,7 @@ class InsuranceSmsTest(models.TransientModel):
         Odoo may replay)."""
         self.ensure_one()
         self.policy_id.check_access("read")
+        self.gateway_id.check_access("read")
         number = self._normalized_number()
         template = self.sms_template_id
         analysis = template._insurance_render_sms(self.policy_id.id)

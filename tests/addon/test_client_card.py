@@ -243,14 +243,16 @@ class TestConsents(ClientCase):
         )
 
     def test_every_change_is_logged_with_who_and_where(self):
-        partner = self.Partner.create({"name": "Consenting", "consent_sms": True})
+        partner = self.Partner.create(
+            {"name": "Consenting", "consent_sms": True, "mobile": "+48 600 999 111"}
+        )
         self.assertRecordValues(
             partner.consent_log_ids,
             [
                 {
                     "consent": "consent_sms",
-                    "old_value": "Not given",
-                    "new_value": "Given",
+                    "old_display": "Not given",
+                    "new_display": "Given",
                     "source": "form",
                 }
             ],
@@ -258,25 +260,36 @@ class TestConsents(ClientCase):
         partner.write(
             {"consent_marketing": True, "consent_valid_until": "2027-11-23", "name": "Renamed"}
         )
-        partner.with_context(import_file=True).write({"consent_email": True})
-        partner.with_context(consent_source="portal").write({"consent_birthday": True})
-        partner.withdraw_consent("sms")
+        # The entry point says where a change comes from, never the caller.
+        partner.with_context(import_file=True, consent_source="portal").write(
+            {"consent_whatsapp": True}
+        )
+        xmlid = partner.export_data(["id"])["datas"][0][0]
+        result = self.Partner.with_context(import_file=True).load(
+            ["id", "consent_email"], [[xmlid, "True"]]
+        )
+        self.assertFalse(result["messages"])
+        partner.email = "consenting@example.com"
+        partner._insurance_unsubscribe("consenting@example.com")
+        self.Partner._insurance_opt_out_number("+48600999111", self.env.company, "STOP")
         partner.write({"consent_sms": False})  # no change, no line
 
         logs = partner.consent_log_ids.sorted("id")
         self.assertEqual(
-            [(log.consent, log.new_value, log.source) for log in logs],
+            [(log.consent, log.new_display, log.source) for log in logs],
             [
                 ("consent_sms", "Given", "form"),
                 ("consent_marketing", "Given", "form"),
-                ("consent_valid_until", "2027-11-23", "form"),
+                ("consent_valid_until", "11/23/2027", "form"),
+                ("consent_whatsapp", "Given", "form"),
                 ("consent_email", "Given", "import"),
-                ("consent_birthday", "Given", "portal"),
+                ("consent_email", "Not given", "portal"),
                 ("consent_sms", "Not given", "stop"),
             ],
         )
         self.assertEqual(logs.user_id, self.env.user)
         self.assertTrue(all(logs.mapped("date")))
+        self.assertEqual(logs.company_id, self.env.company)
 
     def test_a_user_without_rights_on_the_log_still_leaves_a_trail(self):
         user = self.env["res.users"].create(
@@ -297,7 +310,7 @@ class TestConsents(ClientCase):
         )
         self.client.with_user(user).consent_sms = True
         log = self.client.consent_log_ids
-        self.assertEqual((log.user_id, log.new_value), (user, "Given"))
+        self.assertEqual((log.user_id, log.new_display), (user, "Given"))
 
     def test_withdrawing_an_unknown_channel_is_a_programming_error(self):
         with self.assertRaises(ValueError):

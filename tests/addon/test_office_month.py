@@ -195,7 +195,9 @@ class TestOfficeMonth(NotifyCase):
         if rng.random() < 0.02:
             client = rng.choice(self.clients)
             if client.id not in self.opted_out:
-                self.env["res.partner"]._insurance_opt_out_number(client.phone_sanitized, "STOP")
+                self.env["res.partner"]._insurance_opt_out_number(
+                    client.phone_sanitized, self.env.company, "STOP"
+                )
                 self.opted_out[client.id] = self.now
 
     def run_crons(self, crash=None):

@@ -82,7 +82,8 @@ class TestOptOut(NotifyHttpCase):
         self.assertTrue(self.client.consent_email, "only that channel")
         self.assertTrue(self.sms_blacklisted())
         self.assertRecordValues(
-            self.stop_trail(), [{"old_value": "Given", "new_value": "Not given", "source": "stop"}]
+            self.stop_trail(),
+            [{"old_display": "Given", "new_display": "Not given", "source": "stop"}],
         )
 
     def test_polish_and_lithuanian_words_any_case_by_get(self):
