@@ -71,7 +71,8 @@ def queue(env, url, count):
                 channel, "offset", event_date, scheduled_at, state, number, timezone,
                 gateway_id, attempts, create_date, write_date, create_uid, write_uid)
         SELECT 'bench-' || p.id, %(rule)s, p.company_id, 'insurance.policy', p.id, p.id,
-               p.partner_id, 'sms', 7, p.date_end, now() at time zone 'UTC' - interval '1 minute',
+               p.partner_id, 'sms', 7, current_date + 7,
+               now() at time zone 'UTC' - interval '1 minute',
                'queued', '+48600000000', 'UTC', %(gateway)s, 0, now(), now(), 1, 1
           FROM insurance_policy p
          ORDER BY p.id

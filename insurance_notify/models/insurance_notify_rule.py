@@ -2,7 +2,7 @@ from collections import namedtuple
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from notify_engine import schedule
@@ -106,6 +106,13 @@ class InsuranceNotifyRule(models.Model):
         help="The last day whose reminders the planner has created.",
     )
     notify_message_ids = fields.One2many("insurance.notify.message", "rule_id", readonly=True)
+    overlap_rule_ids = fields.Many2many(
+        "insurance.notify.rule",
+        string="Overlapping Rules",
+        compute="_compute_overlap_rule_ids",
+        help="Active rules of the same company sending the same event on the same channel "
+        "to clients this rule reaches too.",
+    )
 
     POLICY_SCOPES = {"valid": ["valid"], "valid_draft": ["valid", "draft"]}
 
@@ -114,6 +121,41 @@ class InsuranceNotifyRule(models.Model):
         for rule in self:
             source = SOURCES.get(rule.event_type)
             rule.res_model = source.model if source else False
+
+    @api.depends(
+        "active", "company_id", "event_type", "channel", "insurer_ids", "product_ids",
+        "user_ids", "sales_channel",
+    )  # fmt: skip
+    def _compute_overlap_rule_ids(self):
+        others = self.search(
+            [
+                ("active", "=", True),
+                ("company_id", "in", self.company_id.ids),
+                ("event_type", "in", self.mapped("event_type")),
+            ]
+        )
+        for rule in self:
+            rule.overlap_rule_ids = others.filtered(
+                lambda other, rule=rule: other._origin != rule._origin and rule._overlaps(other)
+            )
+
+    def _overlaps(self, other):
+        """Whether ``other`` reminds some of the same clients of the same event
+        on the same channel: each filter is empty on one side or shares a value."""
+        self.ensure_one()
+        if not self.active or (other.company_id, other.event_type) != (
+            self.company_id,
+            self.event_type,
+        ):
+            return False
+        if not set(self._notify_channels()) & set(other._notify_channels()):
+            return False
+        for name in ("insurer_ids", "product_ids", "user_ids"):
+            if self[name] and other[name] and not self[name] & other[name]:
+                return False
+        return not (
+            self.sales_channel and other.sales_channel and self.sales_channel != other.sales_channel
+        )
 
     @api.constrains("offsets")
     def _check_offsets(self):
@@ -203,6 +245,20 @@ class InsuranceNotifyRule(models.Model):
             "company_id",
         }
     )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_history(self):
+        """The history names its rule: a rule that planned messages is archived,
+        not deleted."""
+        used = self.filtered("notify_message_ids")
+        if used:
+            raise UserError(
+                self.env._(
+                    "The automatic notification “%(rule)s” has a history of messages: "
+                    "archive it instead of deleting it.",
+                    rule=used[0].name,
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

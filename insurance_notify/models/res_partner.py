@@ -32,6 +32,8 @@ BOOLEAN_CONSENTS = (
     "consent_birthday",
     "consent_renewal_offer",
 )
+# Dates of the client card that events are planned on (birthday, consent renewal).
+PLANNING_FIELDS = frozenset({"birthdate", "consent_valid_until"})
 CONSENT_FIELDS = (*BOOLEAN_CONSENTS, "consent_valid_until")
 # Service channels the default-consent settings may pre-tick; marketing and the
 # purposes are always ticked by someone, with the client's word.
@@ -231,6 +233,8 @@ class ResPartner(models.Model):
             partners._check_no_duplicate_clients()
         for partner, proof in zip(partners, proofs, strict=True):
             partner._log_consent_changes({partner.id: {}}, CONSENT_FIELDS, proof)
+        if any(PLANNING_FIELDS & vals.keys() for vals in vals_list):
+            self.env["insurance.notify.rule"]._trigger_planning()
         return partners
 
     def write(self, vals):
@@ -253,6 +257,9 @@ class ResPartner(models.Model):
             self._check_no_duplicate_clients()
         if before:
             self._log_consent_changes(before, consent_changes, proof)
+        if PLANNING_FIELDS & vals.keys():
+            # A birthday or a consent end set today may make a reminder due today.
+            self.env["insurance.notify.rule"]._trigger_planning()
         return True
 
     @api.model

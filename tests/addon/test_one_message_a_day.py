@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from odoo.tests.common import new_test_user
+
 from notify_engine.gateways import SandboxGateway
 
 from .common import NotifyCase, warsaw
@@ -112,3 +114,49 @@ class TestOneMessageADay(NotifyCase):
         self.run_crons()
         # Tomorrow would be after the end: it goes today, over the limit.
         self.assertEqual(self.messages_of(ending_today).state, "sent")
+
+
+class TestRulesThatOverlap(NotifyCase):
+    def test_a_second_rule_for_the_same_reminder_names_the_first(self):
+        first = self.make_rule("7", name="Motor ends")
+        second = self.make_rule("3", name="Motor ends again")
+        other_channel = self.make_rule(
+            "3",
+            name="By e-mail",
+            channel="email",
+            mail_template_id=self.env["mail.template"]
+            .create({"name": "Ends", "model_id": self.env["ir.model"]._get_id("insurance.policy")})
+            .id,
+        )
+        self.assertEqual(second.overlap_rule_ids, first)
+        self.assertEqual(first.overlap_rule_ids, second)
+        self.assertFalse(other_channel.overlap_rule_ids)
+        # Filters that cannot meet: no overlap.
+        other_insurer = self.env["res.partner"].create({"name": "Other", "is_insurer": True})
+        second.insurer_ids = other_insurer
+        first.insurer_ids = self.insurer
+        self.assertFalse(second.overlap_rule_ids)
+
+
+class TestSavingPlansAtOnce(NotifyCase):
+    def test_a_broker_saving_a_policy_wakes_the_planner(self):
+        broker = new_test_user(
+            self.env,
+            login="wake_broker",
+            groups="base.group_user,insurance_notify.group_insurance_user",
+        )
+        cron = self.env.ref("insurance_notify.ir_cron_plan_notifications")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
+        self.env["insurance.policy"].with_user(broker).create(
+            {
+                "name": "WAKE/1",
+                "partner_id": self.client.id,
+                "insurer_id": self.insurer.id,
+                "product_id": self.product.id,
+                "date_start": self.TODAY,
+                "date_end": self.TODAY + timedelta(days=7),
+                "state": "valid",
+            }
+        )
+        self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), before)

@@ -65,6 +65,8 @@ class TestRoleWorkflows(SecurityCase):
 
         SandboxGateway.reset()
         policy.action_send_expiry_reminder()
+        self.assertFalse(SandboxGateway.outbox, "Send now only queues; the dispatcher sends")
+        self.env["insurance.notify.message"]._cron_dispatch()
         self.assertEqual([sms.number for sms in SandboxGateway.outbox], ["+48601222333"])
 
     def test_broker_cancels_and_takes_a_payment_while_reminders_are_queued(self):
@@ -144,14 +146,16 @@ class TestRoleWorkflows(SecurityCase):
             mail_template.with_env(manager).write({"subject": "Your policy ends soon"})
         rule = manager["insurance.notify.rule"].create(
             {
-                "name": "Ends in 20",
+                "name": "Ends in 21",
                 "event_type": "policy_expiry",
-                "offsets": "20",
+                # Not today's offset for the client's policy: the bulk send
+                # below would skip a policy the rule reminded of today.
+                "offsets": "21",
                 "sms_template_id": template.id,
                 "gateway_id": self.sandbox.id,
             }
         )
-        rule.write({"offsets": "20,10"})
+        rule.write({"offsets": "21,11"})
         self.set_now(warsaw(self.TODAY, 5))
         send = manager["insurance.notify.batch"].create(
             {"name": "Renewals", "target": "policy_expiry", "sms_template_id": template.id}

@@ -22,6 +22,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from notify_engine import sms
 
 
+class _Server(ThreadingHTTPServer):
+    # The standard backlog of 5 refuses connections when a gateway keeps 16
+    # requests in flight on a busy machine: a real provider does not.
+    request_queue_size = 128
+
+
 @dataclass
 class Received:
     method: str
@@ -67,7 +73,7 @@ class FakeProvider:
         self.received: list[Received] = []
         self._responder: Responder = lambda _request: Reply(404, {"error": "no answer scripted"})
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         # A short poll keeps shutdown (one per test) from costing half a second.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
