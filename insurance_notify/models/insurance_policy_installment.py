@@ -16,6 +16,11 @@ class InsurancePolicyInstallment(models.Model):
     user_id = fields.Many2one(related="policy_id.user_id", store=True, string="Broker")
     company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="policy_id.currency_id")
+    # Placeholders a broker picks for installment reminders, one click away.
+    policy_name = fields.Char(related="policy_id.name", string="Policy Number")
+    broker_contact = fields.Char(
+        related="policy_id.broker_contact", string="Broker's Name and Phone"
+    )
     date_due = fields.Date(string="Due Date", required=True, index=True)
     amount = fields.Monetary(required=True, currency_field="currency_id")
     state = fields.Selection(

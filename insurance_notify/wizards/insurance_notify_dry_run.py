@@ -13,6 +13,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_date
 
 from notify_engine import schedule, sms
 
@@ -64,6 +65,15 @@ class InsuranceNotifyDryRun(models.TransientModel):
     cost = fields.Monetary(string="Estimated Cost", compute="_compute_totals")
     left_out_count = fields.Integer(string="Left Out", compute="_compute_totals")
     left_out_summary = fields.Text(string="Left Out By Reason", compute="_compute_totals")
+
+    @api.depends("day")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        # The window title and breadcrumb, instead of "insurance.notify.dry.run,2".
+        for wizard in self:
+            wizard.display_name = self.env._(
+                "Dry run for %(day)s", day=format_date(self.env, wizard.day) if wizard.day else ""
+            )
 
     @api.model
     def _default_rules(self):
@@ -184,10 +194,11 @@ class InsuranceNotifyDryRun(models.TransientModel):
             if not res_ids or not template:
                 continue
             try:
-                if channel == "sms":
-                    rendered = template._render_field("body", res_ids, compute_lang=True)
-                else:
-                    rendered = template._render_field("subject", res_ids)
+                # compute_lang: each text in its recipient's language (the
+                # template's ``lang``), as the dispatcher renders it, never
+                # in the language of whoever looks at the dry run.
+                field = "body" if channel == "sms" else "subject"
+                rendered = template._render_field(field, res_ids, compute_lang=True)
             except UserError as error:
                 texts.update({(channel, res_id): error for res_id in res_ids})
                 continue
