@@ -164,6 +164,17 @@ class InsurancePolicy(models.Model):
         for policy in self:
             policy.subject_display = policy.subject or policy.product_id.name
 
+    @api.model
+    def _demo_load_languages(self, codes):
+        """Demo data: activate ``codes`` with the translations of every installed
+        module, as Settings > Languages > Add would."""
+        for code in codes:
+            self.env["res.lang"]._activate_lang(code)
+        modules = self.env["ir.module.module"].search([("state", "=", "installed")])
+        self.env["ir.module.module"]._load_module_terms(modules.mapped("name"), codes)
+        # insurance_notify itself is not installed yet while its demo loads.
+        self.env["ir.module.module"]._load_module_terms(["insurance_notify"], codes)
+
     @api.depends("installment_ids")
     def _compute_installment_count(self):
         counts = {value for value, _label in INSTALLMENT_COUNTS}
