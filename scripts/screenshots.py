@@ -163,16 +163,36 @@ def main():
             path="/",
         )
         screens = [
-            ("policy_form", f"/odoo/action-insurance_notify.action_insurance_policy/{policy[0]}",
-             ".o_form_view", "a[name=reminders]"),
-            ("client_card", f"/odoo/action-insurance_notify.action_insurance_client/{client[0]}",
-             ".o_form_view", "a[name=insurance]"),
-            ("rule_form", f"/odoo/action-insurance_notify.action_insurance_notify_rule/{rule[0]}",
-             ".o_form_view", None),
-            ("history", "/odoo/action-insurance_notify.action_insurance_notify_message",
-             ".o_list_view .o_data_row", None),
-            ("dry_run", "/odoo/action-insurance_notify.action_insurance_notify_dry_run",
-             ".o_form_view button[name=action_run]", "button[name=action_run]"),
+            (
+                "policy_form",
+                f"/odoo/action-insurance_notify.action_insurance_policy/{policy[0]}",
+                ".o_form_view",
+                "a[name=reminders]",
+            ),
+            (
+                "client_card",
+                f"/odoo/action-insurance_notify.action_insurance_client/{client[0]}",
+                ".o_form_view",
+                "a[name=insurance]",
+            ),
+            (
+                "rule_form",
+                f"/odoo/action-insurance_notify.action_insurance_notify_rule/{rule[0]}",
+                ".o_form_view",
+                None,
+            ),
+            (
+                "history",
+                "/odoo/action-insurance_notify.action_insurance_notify_message",
+                ".o_list_view .o_data_row",
+                None,
+            ),
+            (
+                "dry_run",
+                "/odoo/action-insurance_notify.action_insurance_notify_dry_run",
+                ".o_form_view button[name=action_run]",
+                "button[name=action_run]",
+            ),
         ]
         for name, url, ready, click in screens:
             browser.send("Page.navigate", url=base + url)
