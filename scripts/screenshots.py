@@ -152,6 +152,14 @@ def main():
         {"limit": 1},
     )
     rule = rpc(session, base, "insurance.notify.rule", "search", [[]], {"limit": 1})
+    template = rpc(
+        session,
+        base,
+        "sms.template",
+        "search",
+        [[("model", "=", "insurance.policy.installment")]],
+        {"limit": 1},
+    )
 
     browser = Browser()
     try:
@@ -179,6 +187,12 @@ def main():
                 "rule_form",
                 f"/odoo/action-insurance_notify.action_insurance_notify_rule/{rule[0]}",
                 ".o_form_view",
+                None,
+            ),
+            (
+                "sms_template",
+                f"/odoo/action-insurance_notify.action_insurance_sms_template/{template[0]}",
+                ".o_form_view .o_field_widget[name=sms_sample_text]",
                 None,
             ),
             (

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_date
 
 
 class InsurancePolicyInstallment(models.Model):
@@ -53,7 +54,7 @@ class InsurancePolicyInstallment(models.Model):
             installment.display_name = self.env._(
                 "%(policy)s, due %(date)s",
                 policy=installment.policy_id.name or "",
-                date=installment.date_due and fields.Date.to_string(installment.date_due),
+                date=installment.date_due and format_date(self.env, installment.date_due),
             )
 
     def _today(self):

@@ -84,7 +84,7 @@ class InsuranceTemplateCheck(models.AbstractModel):
             return
         everywhere = self.env.context.get("insurance_template_check")
         for template in self:
-            model = template.model_id.model if template.model_id else False
+            model = template.model
             if not model or model not in self.env:
                 continue
             if not (everywhere or model.startswith("insurance.")):
@@ -190,7 +190,7 @@ class InsuranceTemplateCheck(models.AbstractModel):
             try:
                 value = self._render_template(
                     f"{{{{ {expression} }}}}",
-                    self.model_id.model,
+                    self.model,
                     [res_id],
                     engine="inline_template",
                 )[res_id]

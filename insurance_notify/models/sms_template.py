@@ -67,7 +67,7 @@ class SmsTemplate(models.Model):
     def _insurance_sample_record(self):
         """The latest record of the template's model the user may read, if any."""
         self.ensure_one()
-        model = self.model_id.model
+        model = self.model
         if not model or model not in self.env:
             return None
         Model = self.env[model]

@@ -152,6 +152,8 @@ class InsuranceNotifyDryRun(models.TransientModel):
                 "offset": occ.offset,
                 "event_date": occ.event_date,
                 "state": "send",
+                # E-mails cost nothing, in the same currency as the SMS beside them.
+                "currency_id": (gateway.currency_id or rule.company_id.currency_id).id,
             }
             reason = rule._skip_reason(occ) or recipient.reason
             if keys[occ] in taken:
@@ -172,7 +174,6 @@ class InsuranceNotifyDryRun(models.TransientModel):
                     text=analysis.text,
                     sms_encoding=analysis.encoding,
                     sms_parts=analysis.parts,
-                    currency_id=(gateway.currency_id or rule.company_id.currency_id).id,
                     cost=analysis.parts * gateway.cost_per_part,
                 )
                 if vals["state"] == "send" and max_parts and analysis.parts > max_parts:

@@ -16,7 +16,13 @@ class TestTemplateAuthoring(NotifyCase):
             cls.env,
             login="tpl_manager",
             name="Ewa Kierownik",
-            groups="insurance_notify.group_insurance_manager,base.group_system",
+            groups="insurance_notify.group_insurance_manager,mail.group_mail_template_editor",
+        )
+        cls.broker = new_test_user(
+            cls.env,
+            login="tpl_broker",
+            name="Jan Broker",
+            groups="insurance_notify.group_insurance_user",
         )
         cls.policy_model = cls.env["ir.model"]._get_id("insurance.policy")
 
@@ -100,6 +106,9 @@ class TestTemplateAuthoring(NotifyCase):
         self.assertIn(policy.name, template.sms_sample_text)
         self.assertIn("Zazolc gesla jazn", template.sms_sample_text)
         self.assertEqual((template.sms_sample_encoding, template.sms_sample_parts), ("GSM-7", 1))
+        # A broker who may not edit templates reads the example too.
+        template.invalidate_recordset()
+        self.assertIn(policy.name, template.with_user(self.broker).sms_sample_text)
 
 
 class TestClientsAndPlans(NotifyCase):
