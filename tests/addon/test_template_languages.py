@@ -229,3 +229,24 @@ class TestTemplateLanguages(NotifyCase):
         mail = rule._report_mail(broker, DAY, {"counts": {}, "skipped": {}, "problems": {}})
         self.assertIn("13.09.2027", mail.subject)
         self.assertNotIn("report", mail.subject.lower())
+
+    def test_the_dry_run_shows_the_clients_language_whoever_looks(self):
+        self.env["res.lang"]._activate_lang("lt_LT")
+        viewer = self.books["lt_LT"]["broker"]  # a Lithuanian-speaking manager
+        viewer.groups_id |= self.env.ref("insurance_notify.group_insurance_manager")
+        rule = self.make_rule(
+            "7",
+            sms_template_id=self.env.ref("insurance_notify.sms_template_policy_expiry").id,
+            insurer_ids=self.insurer.ids,
+        )
+        wizard = (
+            self.env["insurance.notify.dry.run"]
+            .with_user(viewer)
+            .create({"day": date(2027, 9, 6), "rule_ids": rule.ids})
+        )
+        wizard.action_run()
+        policy = self.books["pl_PL"]["insurance.policy"]
+        line = wizard.line_ids.filtered(lambda line: line.record_ref == policy)
+        self.assertTrue(line.text.startswith("Przypominamy: polisa"), line.text)
+        self.assertIn("13.09.2027", line.text)
+        self.assertEqual(wizard.with_context(lang="lt_LT").display_name, "Simuliacija 2027-09-06")
