@@ -36,7 +36,7 @@
         "views/project_task_views.xml",
         "views/insurance_menus.xml",
     ],
-    "demo": ["demo/insurance_demo.xml"],
+    "demo": ["demo/insurance_demo.xml", "demo/insurance_demo_agencies.xml"],
     "assets": {
         "web.assets_tests": ["insurance_notify/static/src/tours/*.js"],
     },
