@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools.misc import format_date
 
 from notify_engine.gateways import base as gateway_errors
@@ -33,6 +34,36 @@ class InsuranceNotifyRule(models.Model):
         help="Each morning these users get one e-mail: what this notification sends "
         "today and what it sent, delivered, failed and skipped yesterday.",
     )
+
+    def action_send_report_now(self):
+        """Send these notifications' daily report now, so a report set up today
+        is seen today; the morning report still leaves tomorrow."""
+        self.check_access("write")
+        if not self.report_user_ids.filtered("email"):
+            raise UserError(
+                self.env._("Choose who receives the daily report (users with an e-mail address).")
+            )
+        Message = self.env["insurance.notify.message"]
+        tz = self._report_timezone()
+        today = pytz.utc.localize(Message._now()).astimezone(pytz.timezone(tz)).date()
+        rules = self.sudo()
+        stats = rules._report_stats(today, tz)
+        users = rules.report_user_ids.filtered("email")
+        for user in users:
+            rules.filtered(lambda rule, user=user: user in rule.report_user_ids)._report_mail(
+                user, today, stats
+            )
+        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "The report was sent to %(users)s.", users=", ".join(users.mapped("name"))
+                ),
+            },
+        }
 
     @api.model
     def _report_timezone(self):

@@ -3,13 +3,18 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
-INSTALLMENT_COUNTS = [("1", "1 (single payment)"), ("2", "2"), ("4", "4"), ("12", "12")]
+INSTALLMENT_COUNTS = [
+    ("1", "Single payment"),
+    ("2", "2 installments"),
+    ("4", "4 installments"),
+    ("12", "12 installments"),
+]
 
 
 def _default_date_end(policy):
@@ -70,6 +75,11 @@ class InsurancePolicy(models.Model):
     )
     vehicle_plate = fields.Char(string="Plate Number")
     vehicle_model = fields.Char(string="Make and Model")
+    vehicle_display = fields.Char(
+        string="Vehicle (model and plate)",
+        compute="_compute_vehicle_display",
+        help="“Skoda Octavia WX 12345”, or the insured object when no vehicle is entered.",
+    )
     inspection_date = fields.Date(string="Technical Inspection Until", index=True)
     premium_amount = fields.Monetary(string="Premium", currency_field="currency_id", tracking=True)
     currency_id = fields.Many2one(
@@ -81,6 +91,17 @@ class InsurancePolicy(models.Model):
         default=lambda self: self.env.user,
         tracking=True,
         check_company=True,
+    )
+    broker_phone = fields.Char(
+        string="Broker's Phone",
+        compute="_compute_broker_contact",
+        help="The broker's mobile (else phone), else the agency's phone.",
+    )
+    broker_contact = fields.Char(
+        string="Broker's Name and Phone",
+        compute="_compute_broker_contact",
+        help="“Anna Nowak, +48 600 123 456”: whom the client calls. The agency's name "
+        "and phone when the policy has no broker.",
     )
     sales_channel = fields.Selection(
         [
@@ -96,10 +117,16 @@ class InsurancePolicy(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     installment_ids = fields.One2many("insurance.policy.installment", "policy_id", copy=False)
+    # Follows the schedule actually entered (four installments read "4
+    # installments", not the default "Single payment"), and can still be
+    # changed to plan a new schedule with "Generate Installments".
     installment_count = fields.Selection(
         INSTALLMENT_COUNTS,
-        string="Number of Installments",
-        default="1",
+        string="Payment Plan",
+        compute="_compute_installment_count",
+        store=True,
+        readonly=False,
+        precompute=True,
         required=True,
         help="How many equal installments “Generate Installments” splits the premium into.",
     )
@@ -204,6 +231,46 @@ class InsurancePolicy(models.Model):
     def _compute_subject_display(self):
         for policy in self:
             policy.subject_display = policy.subject or policy.product_id.name
+
+    @api.model
+    def _demo_load_languages(self, codes):
+        """Demo data: activate ``codes`` with the translations of every installed
+        module, as Settings > Languages > Add would."""
+        for code in codes:
+            self.env["res.lang"]._activate_lang(code)
+        modules = self.env["ir.module.module"].search([("state", "=", "installed")])
+        self.env["ir.module.module"]._load_module_terms(modules.mapped("name"), codes)
+        # insurance_notify itself is not installed yet while its demo loads.
+        self.env["ir.module.module"]._load_module_terms(["insurance_notify"], codes)
+
+    @api.depends("installment_ids")
+    def _compute_installment_count(self):
+        counts = {value for value, _label in INSTALLMENT_COUNTS}
+        for policy in self:
+            entered = str(len(policy.installment_ids))
+            if entered in counts:
+                policy.installment_count = entered
+            elif not policy.installment_count:
+                policy.installment_count = "1"
+
+    @api.depends("vehicle_model", "vehicle_plate", "subject", "product_id")
+    def _compute_vehicle_display(self):
+        for policy in self:
+            vehicle = " ".join(filter(None, (policy.vehicle_model, policy.vehicle_plate)))
+            policy.vehicle_display = vehicle or policy.subject_display or ""
+
+    @api.depends("user_id.name", "user_id.mobile", "user_id.phone", "company_id.phone")
+    def _compute_broker_contact(self):
+        # Templates say "call {{ object.broker_contact }}": never empty, so a
+        # client is never told "call ." when the policy has no broker.
+        for policy in self:
+            user = policy.user_id
+            if user.id == SUPERUSER_ID:  # OdooBot answers no phone
+                user = user.browse()
+            company = policy.company_id
+            policy.broker_phone = user.mobile or user.phone or company.phone or ""
+            name = user.name or company.name
+            policy.broker_contact = ", ".join(filter(None, (name, policy.broker_phone)))
 
     @api.depends("installment_ids.state")
     def _compute_installment_open_count(self):

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import format_date
 
 
 class InsurancePolicyInstallment(models.Model):
@@ -19,6 +20,11 @@ class InsurancePolicyInstallment(models.Model):
     user_id = fields.Many2one(related="policy_id.user_id", store=True, string="Broker")
     company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="policy_id.currency_id")
+    # Placeholders a broker picks for installment reminders, one click away.
+    policy_name = fields.Char(related="policy_id.name", string="Policy Number")
+    broker_contact = fields.Char(
+        related="policy_id.broker_contact", string="Broker's Name and Phone"
+    )
     date_due = fields.Date(string="Due Date", required=True, index=True)
     amount = fields.Monetary(required=True, currency_field="currency_id")
     state = fields.Selection(
@@ -60,7 +66,7 @@ class InsurancePolicyInstallment(models.Model):
             installment.display_name = self.env._(
                 "%(policy)s, due %(date)s",
                 policy=installment.policy_id.name or "",
-                date=installment.date_due and fields.Date.to_string(installment.date_due),
+                date=installment.date_due and format_date(self.env, installment.date_due),
             )
 
     def _today(self):

@@ -75,6 +75,16 @@ class ResPartner(models.Model):
         help="An insurance company whose policies the brokerage sells.",
     )
     insurance_policy_ids = fields.One2many("insurance.policy", "partner_id", string="Policies")
+    # The Clients menu lists these, not every contact of the database: holders
+    # of a policy, and whoever a broker marks (or creates there) as a client.
+    is_insurance_client = fields.Boolean(
+        string="Insurance Client",
+        compute="_compute_is_insurance_client",
+        store=True,
+        readonly=False,
+        index=True,
+        help="Listed under Insurance > Clients. Set by itself when the contact holds a policy.",
+    )
     insurance_installment_ids = fields.One2many(
         "insurance.policy.installment", "partner_id", string="Installments"
     )
@@ -197,6 +207,13 @@ class ResPartner(models.Model):
         """An import is an entry point: its consent changes are logged as such."""
         with consent_entry("import", company=self.env.company):
             return super().load(fields, data)
+
+    @api.depends("insurance_policy_ids")
+    def _compute_is_insurance_client(self):
+        for partner in self:
+            partner.is_insurance_client = (
+                bool(partner.insurance_policy_ids) or partner.is_insurance_client
+            )
 
     def _compute_insurance_counts(self):
         def count(model, domain, field):

@@ -5,7 +5,8 @@ from notify_engine import sms
 
 
 class SmsTemplate(models.Model):
-    _inherit = "sms.template"
+    _name = "sms.template"
+    _inherit = ["sms.template", "insurance.template.check"]
 
     sms_transliterate = fields.Boolean(
         string="Transliterate",
@@ -17,6 +18,62 @@ class SmsTemplate(models.Model):
         help="Reminders rendered longer than this are not sent: they fail as too long. "
         "0 means no limit.",
     )
+
+    # One counter everywhere: the server's analysis of a rendered text, never a
+    # count of the template's source with its {{ }} placeholders.
+    sms_sample_text = fields.Text(
+        string="Example",
+        compute="_compute_sms_sample",
+        help="This template rendered for the latest record, in its recipient's language, "
+        "as it would be sent.",
+    )
+    sms_sample_record = fields.Char(string="Example For", compute="_compute_sms_sample")
+    sms_sample_encoding = fields.Char(string="Encoding", compute="_compute_sms_sample")
+    sms_sample_chars = fields.Integer(string="Characters", compute="_compute_sms_sample")
+    sms_sample_parts = fields.Integer(string="SMS Parts", compute="_compute_sms_sample")
+    sms_sample_error = fields.Char(string="Example Error", compute="_compute_sms_sample")
+
+    @api.constrains("body", "model_id")
+    def _check_insurance_placeholders(self):
+        self._insurance_check_texts(
+            lambda template: {self.env._("The SMS text"): (template.body, False)}
+        )
+
+    @api.depends("body", "lang", "model_id", "sms_transliterate")
+    @api.depends_context("lang")
+    def _compute_sms_sample(self):
+        for template in self:
+            values = dict.fromkeys(
+                ("sms_sample_text", "sms_sample_record", "sms_sample_encoding", "sms_sample_error"),
+                False,
+            )
+            values.update(sms_sample_chars=0, sms_sample_parts=0)
+            record = template._insurance_sample_record()
+            if record and template.body:
+                try:
+                    analysis = template._insurance_render_sms(record.id)
+                except UserError as error:
+                    values["sms_sample_error"] = str(error.args[0])
+                else:
+                    values.update(
+                        sms_sample_text=analysis.text,
+                        sms_sample_record=record.display_name,
+                        sms_sample_encoding=analysis.encoding,
+                        sms_sample_chars=analysis.chars,
+                        sms_sample_parts=analysis.parts,
+                    )
+            template.update(values)
+
+    def _insurance_sample_record(self):
+        """The latest record of the template's model the user may read, if any."""
+        self.ensure_one()
+        model = self.model
+        if not model or model not in self.env:
+            return None
+        Model = self.env[model]
+        if not Model.has_access("read"):
+            return None
+        return Model.search([], order="id desc", limit=1) or None
 
     @api.constrains("sms_max_parts")
     def _check_sms_max_parts(self):

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_date
 
 from notify_engine import schedule, sms
 
@@ -62,6 +63,15 @@ class InsuranceNotifyDryRun(models.TransientModel):
     cost = fields.Monetary(string="Estimated Cost", compute="_compute_totals")
     left_out_count = fields.Integer(string="Left Out", compute="_compute_totals")
     left_out_summary = fields.Text(string="Left Out By Reason", compute="_compute_totals")
+
+    @api.depends("day")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        # The window title and breadcrumb, instead of "insurance.notify.dry.run,2".
+        for wizard in self:
+            wizard.display_name = self.env._(
+                "Dry run for %(day)s", day=format_date(self.env, wizard.day) if wizard.day else ""
+            )
 
     @api.model
     def _default_rules(self):
@@ -141,6 +151,8 @@ class InsuranceNotifyDryRun(models.TransientModel):
                 "offset": message["offset"],
                 "event_date": message["event_date"],
                 "state": "send",
+                # E-mails cost nothing, in the same currency as the SMS beside them.
+                "currency_id": (gateway.currency_id or rule.company_id.currency_id).id,
             }
             if key in taken:
                 vals.update(state="planned", reason=self.env._("already planned or sent"))
@@ -158,7 +170,6 @@ class InsuranceNotifyDryRun(models.TransientModel):
                     text=analysis.text,
                     sms_encoding=analysis.encoding,
                     sms_parts=analysis.parts,
-                    currency_id=(gateway.currency_id or rule.company_id.currency_id).id,
                     cost=analysis.parts * gateway.cost_per_part,
                 )
                 if vals["state"] == "send" and max_parts and analysis.parts > max_parts:
@@ -180,9 +191,11 @@ class InsuranceNotifyDryRun(models.TransientModel):
             if not res_ids or not template:
                 continue
             try:
-                rendered = template._render_field(
-                    "body" if channel == "sms" else "subject", res_ids, compute_lang=True
-                )
+                # compute_lang: each text in its recipient's language (the
+                # template's ``lang``), as the dispatcher renders it, never
+                # in the language of whoever looks at the dry run.
+                field = "body" if channel == "sms" else "subject"
+                rendered = template._render_field(field, res_ids, compute_lang=True)
             except UserError as error:
                 texts.update({(channel, res_id): error for res_id in res_ids})
                 continue

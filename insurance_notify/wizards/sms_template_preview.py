@@ -27,6 +27,12 @@ class SmsTemplatePreview(models.TransientModel):
     sms_cost = fields.Monetary(string="Estimated Cost", compute="_compute_sms_cost_fields")
     sms_text = fields.Text(string="Text Sent", compute="_compute_sms_cost_fields")
     sms_warning = fields.Char(compute="_compute_sms_cost_fields")
+    empty_placeholders = fields.Text(
+        string="Empty For This Record",
+        compute="_compute_empty_placeholders",
+        help="Placeholders that render nothing for the chosen record: the client would read "
+        "e.g. “call your agent: .”. Fill the record in, or change the template.",
+    )
 
     @api.depends("body", "rule_id", "sms_template_id")
     def _compute_sms_cost_fields(self):
@@ -60,6 +66,17 @@ class SmsTemplatePreview(models.TransientModel):
                 if max_parts and analysis.parts > max_parts
                 else False
             )
+
+    @api.depends("sms_template_id", "resource_ref")
+    def _compute_empty_placeholders(self):
+        for wizard in self:
+            template = wizard.sms_template_id
+            empty = []
+            if template and wizard.resource_ref:
+                empty = template._insurance_empty_placeholders(
+                    template.body, wizard.resource_ref.id
+                )
+            wizard.empty_placeholders = "\n".join(f"{{{{ {expr} }}}}" for expr in empty) or False
 
     @api.depends("lang", "resource_ref")
     def _compute_sms_template_fields(self):

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import mute_logger
 
 from notify_engine.gateways import (
@@ -232,7 +232,11 @@ class TestSmsPreview(NotifyCase):
         )
 
     def test_an_unknown_placeholder_gives_a_clear_error(self):
-        self.template.body = "Policy {{ object.no_such_field }}"
+        # Refused when saved (test_template_authoring.py); one that cannot be
+        # checked then (a method failing on this record) fails clearly here.
+        with self.assertRaisesRegex(ValidationError, "object.no_such_field"):
+            self.template.body = "Policy {{ object.no_such_field }}"
+        self.template.body = "Policy {{ object.name.no_such_method() }}"
         policy = self.make_policy(7)
         with (
             mute_logger("odoo.addons.mail.models.mail_render_mixin"),
