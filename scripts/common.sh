@@ -105,6 +105,10 @@ CONF
 
 odoo() { "$PY" "$ODOO_PATH/odoo-bin" -c "$VAR/odoo.conf" "$@"; }
 
+module_installed() {
+    psql -d "$1" -Atqc "select 1 from ir_module_module where name = '$2' and state = 'installed'" | grep -q 1
+}
+
 db_exists() { psql -d postgres -Atqc "select 1 from pg_database where datname = '$1'" | grep -q 1; }
 
 # build_database NAME: a database with the add-ons and their demo data, upgraded
@@ -117,8 +121,12 @@ build_database() {
         fresh=1
         rm -f "$VAR/stamps/db-$db"
     elif stamp_changed "db-$db" $(addon_files); then
-        # -i: a database built before the bridge existed gets it too.
-        action=(-i insurance_notify_account -u "$ADDONS")
+        action=(-u "$ADDONS")
+        # A database built before the bridge existed gets it too (-i only then:
+        # on an installed module it would load its noupdate data again).
+        if ! module_installed "$db" insurance_notify_account; then
+            action=(-i insurance_notify_account "${action[@]}")
+        fi
     else
         return 0
     fi

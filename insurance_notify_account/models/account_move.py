@@ -75,6 +75,14 @@ class AccountMove(models.Model):
         super()._compute_payment_state()
         self._notify_cancel_settled()
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "state" in vals:
+            # Cancelled or reset to draft: at once, not when the payment state
+            # is next recomputed (at the next flush).
+            self._notify_cancel_settled()
+        return result
+
     def _notify_cancel_settled(self):
         """However an invoice gets settled (payment, reconciliation with a bank
         line or a credit note, cancellation, reset to draft), no reminder about

@@ -156,8 +156,9 @@ class AccountMoveLine(models.Model):
         )
 
     def _notify_last_payment_dates(self):
-        """move id -> date of the last payment (or credit) reconciled with its
-        receivable lines; one query for all the moves rendered together."""
+        """move id -> date of the last payment (or credit note) reconciled with
+        its receivable lines (their debit side: these are customer invoices);
+        one query for all the moves rendered together."""
         moves = self.move_id
         if not moves:
             return {}
@@ -165,11 +166,14 @@ class AccountMoveLine(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT l.move_id, MAX(part.max_date)
+                SELECT l.move_id, MAX(paid.date)
                   FROM account_move_line l
-                  JOIN account_partial_reconcile part
-                    ON part.debit_move_id = l.id OR part.credit_move_id = l.id
+                  JOIN account_partial_reconcile part ON part.debit_move_id = l.id
+                  JOIN account_move_line paid ON paid.id = part.credit_move_id
                  WHERE l.move_id = ANY(%s) AND l.display_type = 'payment_term'
+                   -- an exchange difference entry is no payment
+                   AND NOT EXISTS (SELECT 1 FROM account_partial_reconcile x
+                                    WHERE x.exchange_move_id = paid.move_id)
                  GROUP BY l.move_id
                 """,
                 moves.ids,

@@ -68,7 +68,7 @@ class InvoiceCase(NotifyCase):
             self.env["account.payment.register"]
             .with_user(user or self.accountant)
             .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"amount": amount} if amount else {})
+            .create({"payment_date": self.TODAY, **({"amount": amount} if amount else {})})
         )
         wizard.action_create_payments()
 
