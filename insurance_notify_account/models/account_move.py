@@ -72,8 +72,9 @@ class AccountMove(models.Model):
 
     @api.depends("amount_residual", "move_type", "state", "company_id", "matched_payment_ids.state")
     def _compute_payment_state(self):
-        super()._compute_payment_state()
+        result = super()._compute_payment_state()
         self._notify_cancel_settled()
+        return result
 
     def write(self, vals):
         result = super().write(vals)

@@ -92,7 +92,7 @@ class AccountMoveLine(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         # Open receivable lines by due date: the planner's range scan. Stock
         # account indexes date_maturity over every line; this one holds only
         # the lines still to pay, a small fraction of a long-lived ledger. The
@@ -105,6 +105,7 @@ class AccountMoveLine(models.Model):
             where="display_type = 'payment_term' AND parent_state = 'posted' "
             "AND amount_residual > 0",
         )
+        return result
 
     @api.depends_context("lang")
     @api.depends(
