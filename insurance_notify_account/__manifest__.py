@@ -8,6 +8,7 @@
     "license": "LGPL-3",
     "depends": ["insurance_notify", "account"],
     "auto_install": True,
+    "uninstall_hook": "uninstall_hook",
     "data": [
         "data/sms_template_data.xml",
         "data/mail_template_data.xml",

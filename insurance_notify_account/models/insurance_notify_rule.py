@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class InsuranceNotifyRule(models.Model):
@@ -15,7 +15,6 @@ class InsuranceNotifyRule(models.Model):
         },
     )
 
-    @api.model
     def _notify_ondelete_invoice_rules(self):
         """Uninstalling the bridge: nothing more leaves, the history stays.
         Rules that sent nothing go; the others are archived with their messages."""
