@@ -288,3 +288,46 @@ class TestSendNowAndFilters(InvoiceCase):
         self.assertEqual(
             batch.notify_message_ids.res_id, self.due_lines(invoice).id, "one message, its line"
         )
+
+
+class TestDryRunAndPicker(InvoiceCase):
+    def test_the_dry_run_shows_tomorrows_polish_invoice_reminder(self):
+        rule = self.invoice_rule("invoice_due", "3")
+        tomorrow = self.make_invoice(due_in=4)
+        wizard = self.env["insurance.notify.dry.run"].with_user(self.accountant).create({})
+        wizard.action_run()
+        line = wizard.line_ids.filtered(lambda line: line.rule_id == rule)
+        self.assertEqual(line.record_ref, self.due_lines(tomorrow))
+        self.assertEqual(
+            line.text,
+            # As sent: transliterated, so one GSM-7 part.
+            f"{self.company.name}: faktura {tomorrow.name}, 1840,00 zl do zaplaty do "
+            f"27.11.2026. Tytul przelewu: {tomorrow.name}. Dziekujemy!",
+        )
+        self.assertEqual(line.sms_parts, 1)
+
+    def test_the_placeholders_are_offered_by_the_field_picker(self):
+        # The template editor's picker lists searchable fields only.
+        fields_info = (
+            self.env["account.move.line"]
+            .with_user(self.accountant)
+            .fields_get(attributes=["string", "searchable"])
+        )
+        for name in (
+            "notify_currency",
+            "notify_invoice_ref",
+            "notify_invoice_date",
+            "notify_due_date",
+            "notify_last_payment_date",
+            "notify_invoice_number",
+            "notify_amount_total",
+            "notify_amount_paid",
+            "notify_amount_due",
+        ):
+            self.assertTrue(fields_info[name]["searchable"], name)
+        invoice = self.make_invoice(due_in=3)
+        line = self.due_lines(invoice)
+        self.assertEqual(
+            line.search([("notify_invoice_number", "=", invoice.name), ("id", "=", line.id)]),
+            line,
+        )
