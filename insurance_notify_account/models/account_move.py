@@ -21,6 +21,8 @@ class AccountMove(models.Model):
         index="btree_not_null",
         check_company=True,
         copy=False,
+        # Accountants who are not insurance users do not see policies at all.
+        groups="insurance_notify.group_insurance_user",
         domain="[('partner_id', 'child_of', commercial_partner_id)]",
         help="The policy this invoice bills: reminders about it follow the rules' "
         "insurer and product filters, and appear on the policy.",
