@@ -28,6 +28,10 @@ def generate(env, clients, policies, installments):
     )
     brokers = env["res.users"].search([("share", "=", False)], limit=5)
     env.flush_all()
+    # Accounting (with the invoice bridge) adds a required column to partners.
+    extra_columns, extra_values = "", ""
+    if "autopost_bills" in env["res.partner"]._fields:
+        extra_columns, extra_values = ", autopost_bills", ", 'ask'"
     _logger.info("generating %s clients", clients)
     cr.execute(
         """
@@ -36,7 +40,7 @@ def generate(env, clients, policies, installments):
                                  is_insurer, birthdate, consent_valid_until, consent_sms,
                                  consent_email, consent_marketing, consent_birthday,
                                  consent_policy_expiry, consent_installment,
-                                 create_date, write_date, create_uid, write_uid)
+                                 create_date, write_date, create_uid, write_uid/*columns*/)
         SELECT 'Client ' || n, 'Client ' || n, 'BENCH-' || n,
                '+48' || (600000000 + n)::text, '+48' || (600000000 + n)::text,
                'client' || n || '@example.com', 'client' || n || '@example.com',
@@ -44,9 +48,9 @@ def generate(env, clients, policies, installments):
                DATE '1950-01-01' + (n * 37) %% 20000,
                CASE WHEN n %% 3 = 0 THEN CURRENT_DATE + (n %% 730 - 100) END,
                n %% 10 < 7, n %% 10 < 8, n %% 2 = 0, n %% 10 < 3, n %% 10 < 6, n %% 10 < 6,
-               now(), now(), 1, 1
+               now(), now(), 1, 1/*values*/
           FROM generate_series(1, %s) AS n
-        """,
+        """.replace("/*columns*/", extra_columns).replace("/*values*/", extra_values),
         [clients],
     )
     _logger.info("generating %s policies", policies)
