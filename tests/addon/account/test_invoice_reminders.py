@@ -331,3 +331,9 @@ class TestDryRunAndPicker(InvoiceCase):
             line.search([("notify_invoice_number", "=", invoice.name), ("id", "=", line.id)]),
             line,
         )
+
+    def test_an_invoice_bills_a_policy_of_its_own_company_only(self):
+        other_company = self.env["res.company"].create({"name": "Other agency"})
+        foreign_policy = self.make_policy(200, company_id=other_company.id)
+        with self.assertRaises(UserError):
+            self.make_invoice(due_in=3, policy_id=foreign_policy.id, user=self.env.user)
