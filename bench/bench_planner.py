@@ -1,8 +1,11 @@
 """One day's planning: our planner against stock base_automation, same book, same run.
 
 Usage (make bench does this): bench_planner.py -c ODOO_CONFIG -d DATABASE
-[--clients N] [--policies N]. The database needs insurance_notify and
-base_automation installed; the book is generated on the first run and kept.
+[--clients N] [--policies N] [--installments N] [--invoices N]. The database
+needs insurance_notify and base_automation installed; with the Accounting
+bridge (insurance_notify_account) the book has invoices too, and the invoice
+rules plan with the others (``--without-invoices`` leaves those rules out, to
+compare). The book is generated on the first run and kept.
 Each measurement runs in a transaction that is rolled back, so runs repeat.
 Prints wall time, query count and peak RSS of each (each runs in a process of
 its own; in brackets, its growth over the loaded registry), and last a line
@@ -37,6 +40,16 @@ RULES = {
     "consent_renewal": [30],
     "birthday": [0],
 }
+# With the Accounting bridge: one receivable line per due date.
+INVOICE_RULES = {"invoice_due": [3], "invoice_overdue": [3, 10]}
+OPEN_LINES = (
+    "[('display_type', '=', 'payment_term'), ('parent_state', '=', 'posted'), "
+    "('amount_residual', '>', 0), ('move_id.move_type', '=', 'out_invoice')]"
+)
+INVOICE_AUTOMATIONS = {
+    "invoice_due": ("account.move.line", "date_maturity", OPEN_LINES, -1),
+    "invoice_overdue": ("account.move.line", "date_maturity", OPEN_LINES, 1),
+}
 AUTOMATIONS = {
     "policy_expiry": ("insurance.policy", "date_end", "[('state', '=', 'valid')]", -1),
     "inspection_expiry": ("insurance.policy", "inspection_date", "[('state', '=', 'valid')]", -1),
@@ -52,7 +65,16 @@ TEMPLATES = {
     "insurance.policy": "insurance_notify.sms_template_policy_expiry",
     "insurance.policy.installment": "insurance_notify.sms_template_installment_due",
     "res.partner": "insurance_notify.sms_template_birthday",
+    "account.move.line": "insurance_notify_account.sms_template_invoice_due",
 }
+
+
+def with_invoices(env):
+    """Whether this run plans invoices too (the bridge is installed, not left out)."""
+    return "policy_id" in env.get("account.move", {}) and not WITHOUT_INVOICES[0]
+
+
+WITHOUT_INVOICES = [False]
 
 # The stock way: one time-based automation per offset, whose server action
 # records the same message the planner creates.
@@ -101,7 +123,8 @@ def measure(registry, prepare, run):
 
 def prepare_planner(env):
     rules = env["insurance.notify.rule"]
-    for event_type, offsets in RULES.items():
+    all_rules = {**RULES, **(INVOICE_RULES if with_invoices(env) else {})}
+    for event_type, offsets in all_rules.items():
         model = rules.new({"event_type": event_type}).res_model
         rules.create(
             {
@@ -125,10 +148,12 @@ def run_planner(env):
 
 def prepare_automations(env):
     yesterday = odoo.fields.Datetime.now() - timedelta(days=1)
-    for event_type, (model_name, field_name, domain, sign) in AUTOMATIONS.items():
+    automations = {**AUTOMATIONS, **(INVOICE_AUTOMATIONS if with_invoices(env) else {})}
+    offsets_of = {**RULES, **INVOICE_RULES}
+    for event_type, (model_name, field_name, domain, sign) in automations.items():
         model = env["ir.model"]._get(model_name)
         field = env["ir.model.fields"]._get(model_name, field_name)
-        for offset in RULES[event_type]:
+        for offset in offsets_of[event_type]:
             action = env["ir.actions.server"].create(
                 {
                     "name": f"remind {field_name} -{offset}",
@@ -183,11 +208,16 @@ def main():
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--policies", type=int, default=300_000)
     parser.add_argument("--installments", type=int, default=1_000_000)
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument(
+        "--without-invoices", action="store_true", help="leave the invoice rules out"
+    )
     parser.add_argument("--only-planner", action="store_true", help="skip base_automation")
     parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
     logging.getLogger("odoo.addons.base_automation").setLevel(logging.WARNING)
+    WITHOUT_INVOICES[0] = args.without_invoices
     if args.contender:
         run_contender(args)
         return
@@ -196,6 +226,7 @@ def main():
         env = api.Environment(cr, SUPERUSER_ID, {})
         start = time.perf_counter()
         book.generate(env, args.clients, args.policies, args.installments)
+        book.generate_invoices(env, args.invoices)
         cr.commit()
         cr.execute("SELECT count(*) FROM insurance_policy")
         policies = cr.fetchone()[0]
@@ -203,17 +234,24 @@ def main():
         partners = cr.fetchone()[0]
         cr.execute("SELECT count(*) FROM insurance_policy_installment")
         installments = cr.fetchone()[0]
+        invoices = 0
+        if "account.move" in env:
+            cr.execute("SELECT count(*) FROM account_move WHERE move_type = 'out_invoice'")
+            invoices = cr.fetchone()[0]
+        planned_invoices = with_invoices(env)
     ready = time.perf_counter() - start
     print(
-        f"book: {partners:,} partners, {policies:,} policies, {installments:,} installments "
-        f"(ready in {ready:.1f} s)"
+        f"book: {partners:,} partners, {policies:,} policies, {installments:,} installments, "
+        f"{invoices:,} invoices (ready in {ready:.1f} s); invoice rules "
+        f"{'planned' if planned_invoices else 'left out'}"
     )
     print(f"{'':<38} {'time':>10} {'queries':>8} {'peak RSS':>16} {'messages':>9}")
     times = []
     for contender in ["planner"] if args.only_planner else list(CONTENDERS):
         output = subprocess.run(
             [sys.executable, __file__, "-c", args.config, "-d", args.database,
-             "--contender", contender],
+             "--contender", contender,
+             *(["--without-invoices"] if args.without_invoices else [])],
             check=True, capture_output=True, text=True,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
         elapsed, queries, created, baseline, peak = json.loads(output)

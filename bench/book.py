@@ -28,6 +28,10 @@ def generate(env, clients, policies, installments):
     )
     brokers = env["res.users"].search([("share", "=", False)], limit=5)
     env.flush_all()
+    # Accounting (with the invoice bridge) adds a required column to partners.
+    extra_columns, extra_values = "", ""
+    if "autopost_bills" in env["res.partner"]._fields:
+        extra_columns, extra_values = ", autopost_bills", ", 'ask'"
     _logger.info("generating %s clients", clients)
     cr.execute(
         """
@@ -36,7 +40,7 @@ def generate(env, clients, policies, installments):
                                  is_insurer, birthdate, consent_valid_until, consent_sms,
                                  consent_email, consent_marketing, consent_birthday,
                                  consent_policy_expiry, consent_installment,
-                                 create_date, write_date, create_uid, write_uid)
+                                 create_date, write_date, create_uid, write_uid/*columns*/)
         SELECT 'Client ' || n, 'Client ' || n, 'BENCH-' || n,
                '+48' || (600000000 + n)::text, '+48' || (600000000 + n)::text,
                'client' || n || '@example.com', 'client' || n || '@example.com',
@@ -44,9 +48,9 @@ def generate(env, clients, policies, installments):
                DATE '1950-01-01' + (n * 37) %% 20000,
                CASE WHEN n %% 3 = 0 THEN CURRENT_DATE + (n %% 730 - 100) END,
                n %% 10 < 7, n %% 10 < 8, n %% 2 = 0, n %% 10 < 3, n %% 10 < 6, n %% 10 < 6,
-               now(), now(), 1, 1
+               now(), now(), 1, 1/*values*/
           FROM generate_series(1, %s) AS n
-        """,
+        """.replace("/*columns*/", extra_columns).replace("/*values*/", extra_values),
         [clients],
     )
     _logger.info("generating %s policies", policies)
@@ -102,3 +106,97 @@ def generate(env, clients, policies, installments):
     cr.execute(
         "ANALYZE res_partner; ANALYZE insurance_policy; ANALYZE insurance_policy_installment"
     )
+
+
+def generate_invoices(env, invoices):
+    """Customer invoices of the bench clients, with the Accounting bridge
+    installed: one receivable line (due date) and one income line each, due
+    dates spread over two years around today, paid when long past (and one in
+    ten anyway). Does nothing without the bridge or when they are there."""
+    if "account.move" not in env or "policy_id" not in env["account.move"]._fields:
+        return
+    cr = env.cr
+    cr.execute("SELECT count(*) FROM account_move WHERE name LIKE 'BENCH/INV/%%'")
+    if cr.fetchone()[0] >= invoices:
+        return
+    cr.execute(
+        "DELETE FROM account_move_line WHERE move_id IN "
+        "(SELECT id FROM account_move WHERE name LIKE 'BENCH/INV/%%')"
+    )
+    cr.execute("DELETE FROM account_move WHERE name LIKE 'BENCH/INV/%%'")
+    company = env.company
+    if not company.chart_template:
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    journal = env["account.journal"].search(
+        [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+    )
+    receivable = env["account.account"].search(
+        [("account_type", "=", "asset_receivable"), ("company_ids", "in", company.ids)], limit=1
+    )
+    income = journal.default_account_id
+    brokers = env["res.users"].search([("share", "=", False)], limit=5)
+    env.flush_all()
+    _logger.info("generating %s invoices", invoices)
+    cr.execute(
+        """
+        INSERT INTO account_move (name, move_type, state, auto_post, date, invoice_date,
+                                  invoice_date_due, journal_id, company_id, currency_id,
+                                  partner_id, commercial_partner_id, invoice_user_id,
+                                  policy_id, payment_state, amount_total, amount_residual,
+                                  create_date, write_date, create_uid, write_uid)
+        SELECT 'BENCH/INV/' || n, 'out_invoice', 'posted', 'no', due.day - 14, due.day - 14,
+               due.day, %(journal)s, %(company)s, %(currency)s,
+               partners.ids[1 + n %% array_length(partners.ids, 1)],
+               partners.ids[1 + n %% array_length(partners.ids, 1)],
+               (%(brokers)s::int[])[1 + n %% %(broker_count)s],
+               CASE WHEN n %% 2 = 0 THEN policies.ids[1 + n %% array_length(policies.ids, 1)] END,
+               CASE WHEN due.paid THEN 'paid' ELSE 'not_paid' END,
+               100 + n %% 2000, CASE WHEN due.paid THEN 0 ELSE 100 + n %% 2000 END,
+               now(), now(), 1, 1
+          FROM generate_series(1, %(invoices)s) AS n
+         CROSS JOIN LATERAL (
+               SELECT CURRENT_DATE + ((n * 17) %% 730 - 365) AS day,
+                      CURRENT_DATE + ((n * 17) %% 730 - 365) < CURRENT_DATE - 10
+                      OR n %% 10 = 0 AS paid) AS due,
+               (SELECT array_agg(id ORDER BY id) AS ids FROM res_partner WHERE ref LIKE 'BENCH-%%')
+                   AS partners,
+               (SELECT array_agg(id ORDER BY id) AS ids FROM insurance_policy
+                 WHERE name LIKE 'BENCH/%%') AS policies
+        """,
+        {
+            "journal": journal.id,
+            "company": company.id,
+            "currency": company.currency_id.id,
+            "brokers": brokers.ids,
+            "broker_count": len(brokers),
+            "invoices": invoices,
+        },
+    )
+    # One receivable line (the due date the planner reads) and one income line.
+    cr.execute(
+        """
+        INSERT INTO account_move_line (move_id, move_name, name, display_type, parent_state,
+                                       date, date_maturity, account_id, journal_id, company_id,
+                                       currency_id, company_currency_id, partner_id,
+                                       debit, credit, balance, amount_currency,
+                                       amount_residual, amount_residual_currency, reconciled,
+                                       create_date, write_date, create_uid, write_uid)
+        SELECT m.id, m.name, kind.label, kind.display_type, 'posted',
+               m.date, CASE WHEN kind.receivable THEN m.invoice_date_due END,
+               CASE WHEN kind.receivable THEN %(receivable)s ELSE %(income)s END,
+               m.journal_id, m.company_id, m.currency_id, m.currency_id, m.partner_id,
+               CASE WHEN kind.receivable THEN m.amount_total ELSE 0 END,
+               CASE WHEN kind.receivable THEN 0 ELSE m.amount_total END,
+               kind.sign * m.amount_total, kind.sign * m.amount_total,
+               CASE WHEN kind.receivable THEN m.amount_residual ELSE 0 END,
+               CASE WHEN kind.receivable THEN m.amount_residual ELSE 0 END,
+               kind.receivable AND m.payment_state = 'paid',
+               now(), now(), 1, 1
+          FROM account_move m
+         CROSS JOIN (VALUES (TRUE, 'payment_term', '', 1), (FALSE, 'product', 'Premium', -1))
+               AS kind(receivable, display_type, label, sign)
+         WHERE m.name LIKE 'BENCH/INV/%%'
+        """,
+        {"receivable": receivable.id, "income": income.id},
+    )
+    cr.execute("ANALYZE account_move; ANALYZE account_move_line")

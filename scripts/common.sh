@@ -10,6 +10,9 @@ VAR=$ROOT/var
 PY=$VENV/bin/python
 export PATH=$VENV/bin:$PATH
 ADDON=insurance_notify
+# The add-ons every database gets: the add-on and its Accounting bridge (which
+# pulls in account). A broker without Accounting installs insurance_notify alone.
+ADDONS=insurance_notify,insurance_notify_account
 mkdir -p "$VAR/stamps"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -33,7 +36,7 @@ stamp_changed() {
 }
 stamp_commit() { mv "$VAR/stamps/$1.new" "$VAR/stamps/$1"; }
 
-addon_files() { find "$ROOT/$ADDON" "$ROOT/notify_engine" -type f -not -path '*/__pycache__/*' | sort; }
+addon_files() { find "$ROOT/$ADDON" "$ROOT/insurance_notify_account" "$ROOT/notify_engine" -type f -not -path '*/__pycache__/*' | sort; }
 
 setup_python() {
     if [ ! -x "$PY" ]; then
@@ -102,18 +105,28 @@ CONF
 
 odoo() { "$PY" "$ODOO_PATH/odoo-bin" -c "$VAR/odoo.conf" "$@"; }
 
+module_installed() {
+    psql -d "$1" -Atqc "select 1 from ir_module_module where name = '$2' and state = 'installed'" | grep -q 1
+}
+
 db_exists() { psql -d postgres -Atqc "select 1 from pg_database where datname = '$1'" | grep -q 1; }
 
-# build_database NAME: a database with the add-on and its demo data, upgraded
+# build_database NAME: a database with the add-ons and their demo data, upgraded
 # only when the add-on's files changed since the last build. The build fails on
 # any ERROR or WARNING the add-on (or module loading) logs.
 build_database() {
-    local db=$1 log=$VAR/$1-build.log action
+    local db=$1 log=$VAR/$1-build.log action fresh=
     if ! db_exists "$db"; then
-        action=(-i "$ADDON")
+        action=(-i "$ADDONS")
+        fresh=1
         rm -f "$VAR/stamps/db-$db"
     elif stamp_changed "db-$db" $(addon_files); then
-        action=(-u "$ADDON")
+        action=(-u "$ADDONS")
+        # A database built before the bridge existed gets it too (-i only then:
+        # on an installed module it would load its noupdate data again).
+        if ! module_installed "$db" insurance_notify_account; then
+            action=(-i insurance_notify_account "${action[@]}")
+        fi
     else
         return 0
     fi
@@ -121,7 +134,7 @@ build_database() {
     say "building database $db: ${action[*]} with demo data (log: $log)"
     if ! odoo -d "$db" "${action[@]}" --stop-after-init --log-level=warn >"$log" 2>&1; then
         tail -n 40 "$log"
-        [ "${action[0]}" = -i ] && dropdb --if-exists "$db"
+        [ -n "$fresh" ] && dropdb --if-exists "$db"
         return 1
     fi
     if grep -E " (ERROR|WARNING) .*($ADDON|odoo\.modules)" "$log"; then

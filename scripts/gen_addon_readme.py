@@ -53,4 +53,4 @@ def main(addons):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["insurance_notify"]))
+    sys.exit(main(sys.argv[1:] or ["insurance_notify", "insurance_notify_account"]))
