@@ -149,7 +149,10 @@ class TestCancelledWhenSettled(InvoiceCase):
         invoice = self.make_invoice(due_in=3)
         message = self.queued_reminder(invoice)
         self.pay(invoice)
-        self.assertRecordValues(message, [{"state": "cancelled", "reason_code": "invoice_paid", "reason": "invoice paid"}])
+        self.assertRecordValues(
+            message,
+            [{"state": "cancelled", "reason_code": "invoice_paid", "reason": "invoice paid"}],
+        )
         self.set_now(warsaw(self.TODAY + timedelta(days=1), 10))
         self.Message._cron_dispatch()
         self.assertFalse(SandboxGateway.outbox)
@@ -196,7 +199,9 @@ class TestCancelledWhenSettled(InvoiceCase):
         # The credit note is a draft: once posted, it settles the invoice.
         reversal.new_move_ids.action_post()
         self.assertEqual(invoice.payment_state, "reversed")
-        self.assertRecordValues(message, [{"state": "cancelled", "reason_code": "invoice_reversed"}])
+        self.assertRecordValues(
+            message, [{"state": "cancelled", "reason_code": "invoice_reversed"}]
+        )
 
 
 class TestSendNowAndFilters(InvoiceCase):

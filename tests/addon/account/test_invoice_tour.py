@@ -44,4 +44,7 @@ class TestInvoicePaymentTour(NotifyHttpCase):
             "insurance_notify_account_invoice_payment",
             login="admin",
         )
-        self.assertRecordValues(message, [{"state": "cancelled", "reason_code": "invoice_paid", "reason": "invoice paid"}])
+        self.assertRecordValues(
+            message,
+            [{"state": "cancelled", "reason_code": "invoice_paid", "reason": "invoice paid"}],
+        )
