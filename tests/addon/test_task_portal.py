@@ -19,6 +19,8 @@ class TestProjectSharingWithReminders(TaskCase):
                 "collaborator_ids": [Command.create({"partner_id": cls.portal.partner_id.id})],
             }
         )
+        # As the sharing wizard does: a collaborator follows the shared project.
+        cls.project.message_subscribe(partner_ids=cls.portal.partner_id.ids)
         cls.env["project.task.type"].create(
             {"name": "To do", "sequence": 1, "project_ids": [Command.link(cls.project.id)]}
         )
