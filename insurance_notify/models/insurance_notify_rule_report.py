@@ -19,6 +19,8 @@ REPORT_PARAM = "insurance_notify.daily_report_date"
 REPORT_HOUR = 7
 # Failures that stop every message of a gateway, not one client's.
 GATEWAY_PROBLEMS = (gateway_errors.AUTHORIZATION, gateway_errors.CREDITS)
+# Messages that waited for a provider that was down (or gave up waiting).
+OUTAGE_REASONS = ("provider_down", "late_outage", "expired")
 
 
 class InsuranceNotifyRule(models.Model):
@@ -127,6 +129,7 @@ class InsuranceNotifyRule(models.Model):
         counts = defaultdict(lambda: defaultdict(int))
         skipped = defaultdict(lambda: defaultdict(int))
         problems = defaultdict(int)
+        waited = defaultdict(int)
         for day, rule, channel, state, reason, gateway, error_class, sandbox, count in groups:
             day = day.date() if isinstance(day, datetime) else day
             when = "today" if day == today else "yesterday"
@@ -144,7 +147,42 @@ class InsuranceNotifyRule(models.Model):
                 skipped[rule][reason or ""] += count
             if state == "failed" and error_class in GATEWAY_PROBLEMS:
                 problems[gateway, error_class, reason or ""] += count
-        return {"counts": counts, "skipped": skipped, "problems": problems}
+            if reason in OUTAGE_REASONS:
+                waited[gateway] += count
+        return {
+            "counts": counts,
+            "skipped": skipped,
+            "problems": problems,
+            "outages": self._report_outages(waited, utc(yesterday), zone),
+        }
+
+    @api.model
+    def _report_outages(self, waited, since, zone):
+        """Gateways whose provider was down since ``since``, with when and how
+        many of these rules' messages waited for it (or lost their point)."""
+        gateways = (
+            self.env["insurance.notify.gateway"]
+            .sudo()
+            .search(["|", ("outage_since", "!=", False), ("last_outage_start", ">=", since)])
+        )
+        gateways |= (
+            self.env["insurance.notify.gateway"]
+            .sudo()
+            .browse(gateway.id for gateway in waited if gateway)
+        )
+
+        def local(moment):
+            return pytz.utc.localize(moment).astimezone(zone).strftime("%H:%M") if moment else ""
+
+        return [
+            {
+                "gateway": gateway.name,
+                "start": local(gateway.outage_since or gateway.last_outage_start),
+                "end": "" if gateway.outage_since else local(gateway.last_outage_end),
+                "count": waited.get(gateway, 0),
+            }
+            for gateway in gateways
+        ]
 
     def _report_mail(self, user, today, stats):
         """The report of these rules for ``user``, as a queued mail.mail."""
@@ -189,6 +227,7 @@ class InsuranceNotifyRule(models.Model):
             "rows": rows,
             "skipped": skipped,
             "problems": problems,
+            "outages": stats["outages"],
             "format_date": lambda day: _format_date(rules.env, day),
         }
         body = (

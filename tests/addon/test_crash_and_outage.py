@@ -6,6 +6,8 @@ the client's phone received (the stateful loopback providers)."""
 import contextlib
 from datetime import timedelta
 
+from lxml import html
+
 from odoo.exceptions import AccessError
 from odoo.tests.common import new_test_user
 from odoo.tools import mute_logger
@@ -159,6 +161,19 @@ class TestOutage(FaultCase):
         self.assertEqual(len({h.number for h in self.smsapi.handsets}), 30)
         self.assertFalse(self.gw_smsapi.outage_since)
         self.assertTrue(self.gw_smsapi.last_outage_end)
+
+        # The next morning's report names the outage and what waited for it.
+        manager = new_test_user(
+            self.env,
+            login="outage_manager",
+            email="manager@broker.example",
+            groups="base.group_user,insurance_notify.group_insurance_manager",
+        )
+        self.Rule.search([]).write({"report_user_ids": [(4, manager.id)]})
+        self.set_now(warsaw(self.TODAY + timedelta(days=1), 7, 5))
+        [mail] = self.Rule._cron_daily_report()
+        text = " ".join(html.fromstring(mail.body_html).text_content().split())
+        self.assertIn("SMSAPI: unavailable from 10:00 to 12:05; 30 messages waited for it.", text)
 
     def test_down_past_the_gateways_limit_fails_with_the_reason(self):
         self.gw_smsapi.max_delay_hours = 2
