@@ -6,6 +6,7 @@ from . import insurance_policy
 from . import insurance_policy_installment
 from . import insurance_notify_gateway
 from . import res_company
+from . import ir_cron
 from . import insurance_notify_sender
 from . import insurance_notify_rule
 from . import insurance_notify_rule_report

@@ -477,6 +477,33 @@ class InsuranceNotifyMessage(models.Model):
         }
 
     @api.model
+    def _waiting_notification(self):
+        """A notification of the messages still waiting for their time (their
+        sending hours, a provider, the client's daily limit), or None."""
+        now = self._now()
+        waiting = self.sudo()._read_group(
+            [("state", "=", "queued"), ("scheduled_at", ">", now)],
+            aggregates=["__count", "scheduled_at:min"],
+        )
+        count, first = waiting[0]
+        if not count:
+            return None
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Messages waiting"),
+                "message": self.env._(
+                    "%(count)s messages wait for their time (sending hours, the provider or "
+                    "the client's daily limit); the next leaves at %(date)s.",
+                    count=count,
+                    date=format_datetime(self.env, first),
+                ),
+                "type": "info",
+            },
+        }
+
+    @api.model
     def _last_sent(self, records, event_types):
         """record id -> when its last reminder of ``event_types`` was sent."""
         return dict(

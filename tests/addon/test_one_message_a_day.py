@@ -160,3 +160,20 @@ class TestSavingPlansAtOnce(NotifyCase):
             }
         )
         self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), before)
+
+
+class TestRunManually(NotifyCase):
+    def test_running_the_send_job_at_night_says_what_waits_and_when(self):
+        self.make_rule("7")
+        self.make_policy(7)
+        self.set_now(warsaw(self.TODAY, 22))
+        self.Rule._cron_plan()
+        cron = self.env.ref("insurance_notify.ir_cron_dispatch_notifications")
+        admin = new_test_user(
+            self.env, login="cron_admin", groups="base.group_system", tz="Europe/Warsaw"
+        )
+        action = cron.with_user(admin).method_direct_trigger()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("1 messages wait", action["params"]["message"])
+        self.assertIn("Nov 24, 2026, 8:00:00 AM", action["params"]["message"])
+        self.assertFalse(SandboxGateway.outbox)
