@@ -177,3 +177,35 @@ class TestRunManually(NotifyCase):
         self.assertIn("1 messages wait", action["params"]["message"])
         self.assertIn("Nov 24, 2026, 8:00:00 AM", action["params"]["message"])
         self.assertFalse(SandboxGateway.outbox)
+
+
+class TestReasonsInTheReadersLanguage(NotifyCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for code in ("pl_PL", "lt_LT"):
+            cls.env["res.lang"]._activate_lang(code)
+        cls.env["ir.module.module"]._load_module_terms(
+            ["insurance_notify"], ["pl_PL", "lt_LT"], overwrite=True
+        )
+
+    def test_a_skip_reason_reads_in_polish_and_lithuanian(self):
+        self.client.mobile = False
+        policy = self.make_policy(7)
+        self.make_rule("7")
+        self.run_crons()
+        message = self.messages_of(policy)
+        self.assertEqual(message.reason_code, "no_mobile")
+        self.assertEqual(message.reason, "no valid mobile number")
+        polish = message.with_context(lang="pl_PL").reason
+        lithuanian = message.with_context(lang="lt_LT").reason
+        self.assertNotEqual(polish, message.reason)
+        self.assertNotEqual(lithuanian, message.reason)
+        self.assertNotEqual(polish, lithuanian)
+        # A reason with parameters keeps them in every language.
+        message.write({"reason_code": "too_long", "reason_params": {"parts": 3, "limit": 2}})
+        for lang in ("pl_PL", "lt_LT"):
+            text = message.with_context(lang=lang).reason
+            self.assertNotEqual(text, "too long (3 parts > 2)")
+            self.assertIn("3", text)
+            self.assertIn("2", text)
