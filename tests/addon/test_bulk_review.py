@@ -252,6 +252,12 @@ class TestResume(BulkReviewCase):
 
         batch.action_resume()
         self.assertEqual(batch.state, "running")
+        # Only what STOP cancelled goes back to the queue: the sent stay sent.
+        self.assertEqual(
+            Counter(batch.notify_message_ids.mapped("state")),
+            Counter(sent=2, queued=2, skipped=1),
+        )
+        self.assertEqual(batch.notify_message_ids.filtered(lambda m: m.state == "queued"), stopped)
         self.Message._cron_dispatch()
 
         self.assertEqual(
@@ -274,9 +280,11 @@ class TestResume(BulkReviewCase):
         self.review(batch).action_send()
         self.stop_after(batch, 1)
         self.assertEqual(batch.state, "stopped")
-        for user in (self.broker, self.other_manager):
-            with self.assertRaises(AccessError):
-                batch.with_user(user).action_resume()
+        # Refused by the rights check itself, before anything is written with sudo.
+        with self.assertRaisesRegex(AccessError, "Only insurance managers"):
+            batch.with_user(self.broker).action_resume()
+        with self.assertRaises(AccessError):
+            batch.with_user(self.other_manager).action_resume()
         self.assertEqual(batch.state, "stopped")
         self.Message._cron_dispatch()
         self.assertEqual(len(SandboxGateway.outbox), 1)
