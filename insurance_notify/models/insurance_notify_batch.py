@@ -134,6 +134,14 @@ class InsuranceNotifyBatch(models.Model):
         domain=[("is_insurer", "=", False)],
         check_company=True,
     )
+    excluded_partner_ids = fields.Many2many(
+        "res.partner",
+        "insurance_notify_batch_excluded_partner_rel",
+        "batch_id",
+        "partner_id",
+        string="Excluded Clients",
+        help="Clients unticked in the review: they get no message from this send.",
+    )
     consent_mode = fields.Selection(
         [
             ("none", "Not required"),
@@ -196,14 +204,27 @@ class InsuranceNotifyBatch(models.Model):
     cancelled_count = fields.Integer(string="Cancelled", compute="_compute_counts")
     progress = fields.Float(compute="_compute_counts", help="Share of the messages done.")
 
-    recipient_count = fields.Integer(string="Recipients", compute="_compute_estimate")
+    recipient_count = fields.Integer(
+        string="Recipients",
+        compute="_compute_estimate",
+        help="Messages matching the filters, before consent and numbers are checked; "
+        "Review Recipients shows who is skipped and why.",
+    )
     preview = fields.Text(compute="_compute_estimate")
-    sms_parts = fields.Integer(string="SMS Parts", compute="_compute_estimate")
+    # Per message: the first recipient's text; the review and the confirmation
+    # add up every message's own parts.
+    sms_parts = fields.Integer(
+        string="SMS Parts per Message",
+        compute="_compute_estimate",
+        help="Parts of the first recipient's SMS; a text with the client's name may "
+        "differ from one client to the next.",
+    )
     currency_id = fields.Many2one("res.currency", compute="_compute_estimate")
     cost_estimate = fields.Monetary(
         string="Estimated Cost",
         compute="_compute_estimate",
-        help="Recipients times parts times the gateway's cost per part.",
+        help="Recipients times the parts per message times the gateway's cost per part; "
+        "the confirmation gives the total over the messages that will really leave.",
     )
 
     @api.model
@@ -279,6 +300,7 @@ class InsuranceNotifyBatch(models.Model):
         "insurer_ids",
         "product_ids",
         "partner_ids",
+        "excluded_partner_ids",
         "opt_out_line",
         "gateway_id",
         "company_id",
@@ -503,6 +525,44 @@ class InsuranceNotifyBatch(models.Model):
                 )
             )
         return True
+
+    def action_resume(self):
+        """Send what STOP cancelled: the same messages, under the same keys, so
+        what already left never leaves twice."""
+        self._check_manager()
+        for batch in self:
+            if batch.state != "stopped":
+                raise UserError(self.env._("Only a stopped send can be resumed."))
+            batch.write({"state": "running", "stopped_by_id": False})
+            messages = batch._resume_messages()
+            queued = messages.filtered(lambda message: message.state == "queued")
+            batch.message_post(
+                body=self.env._(
+                    "Resumed by %(user)s: %(queued)s messages queued again, %(skipped)s skipped.",
+                    user=self.env.user.name,
+                    queued=len(queued),
+                    skipped=len(messages) - len(queued),
+                )
+            )
+            batch._check_finished()
+        self.env.ref("insurance_notify.ir_cron_dispatch_notifications").sudo()._trigger()
+        return True
+
+    def action_review(self):
+        """Open the list of recipients, with the numbers, before sending."""
+        self.ensure_one()
+        self._check_manager()
+        self._check_ready()
+        review = self.env["insurance.notify.batch.start"].create({"batch_id": self.id})
+        review._fill_lines()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Review and Send"),
+            "res_model": "insurance.notify.batch.start",
+            "res_id": review.id,
+            "view_mode": "form",
+            "target": "new",
+        }
 
     def action_view_messages(self):
         self.ensure_one()
