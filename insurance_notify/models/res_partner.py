@@ -341,28 +341,41 @@ class ResPartner(models.Model):
         mobiles = [value for kind, value in seen if kind == "mobile"]
         emails = [value for kind, value in seen if kind == "email"]
         self.flush_model(
-            ["mobile", "email_normalized", "active", "is_insurer", "insurance_shared_contact"]
+            [
+                "mobile",
+                "phone_sanitized",
+                "email_normalized",
+                "active",
+                "is_insurer",
+                "insurance_shared_contact",
+            ]
         )
+        # Other apps keep numbers as typed: their sanitized form is compared too.
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT id, mobile, email_normalized FROM res_partner
+                SELECT id, mobile, phone_sanitized, email_normalized FROM res_partner
                  WHERE active AND NOT COALESCE(is_insurer, FALSE)
                    AND NOT COALESCE(insurance_shared_contact, FALSE)
                    AND id != ALL(%s)
-                   AND (mobile = ANY(%s) OR email_normalized = ANY(%s))
+                   AND (mobile = ANY(%s) OR phone_sanitized = ANY(%s)
+                        OR email_normalized = ANY(%s))
                  LIMIT 1
                 """,
                 mine.ids,
+                mobiles,
                 mobiles,
                 emails,
             )
         )
         if rows:
-            other_id, other_mobile, other_email = rows[0]
-            kind, value = (
-                ("mobile", other_mobile) if other_mobile in mobiles else ("email", other_email)
-            )
+            other_id, other_mobile, other_sanitized, other_email = rows[0]
+            if other_mobile in mobiles:
+                kind, value = "mobile", other_mobile
+            elif other_sanitized in mobiles:
+                kind, value = "mobile", other_sanitized
+            else:
+                kind, value = "email", other_email
             partner = seen[(kind, value)]
             raise self._duplicate_error(partner, kind, value, self.browse(other_id))
 

@@ -172,6 +172,13 @@ class TestDuplicateClients(ClientCase):
         with self.assertRaises(RedirectWarning), self.cr.savepoint():
             wife.write({"insurance_shared_contact": False})
 
+    def test_a_number_another_app_kept_as_typed_is_a_duplicate_too(self):
+        self.env["res.partner"].create(
+            {"name": "Typed Elsewhere", "mobile": "606 111 222", "country_id": self.pl.id}
+        )
+        with self.assertRaisesRegex(RedirectWarning, "Typed Elsewhere already has the mobile"):
+            self.Partner.create({"name": "Ours", "mobile": "+48606111222"})
+
     def test_other_apps_create_duplicates_without_a_refusal(self):
         # A website form, the mail gateway or CRM: no insurance context.
         twin = self.env["res.partner"].create(
