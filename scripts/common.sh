@@ -117,7 +117,10 @@ db_exists() { psql -d postgres -Atqc "select 1 from pg_database where datname = 
 build_database() {
     local db=$1 log=$VAR/$1-build.log action fresh=
     if ! db_exists "$db"; then
-        action=(-i "$ADDONS")
+        # The add-on and its demo agencies first, then the bridge (and so
+        # Accounting): Odoo forbids changing a company's currency once
+        # Accounting's demo has booked entries in it.
+        action=(-i "$ADDON")
         fresh=1
         rm -f "$VAR/stamps/db-$db"
     elif stamp_changed "db-$db" $(addon_files); then
@@ -132,7 +135,9 @@ build_database() {
     fi
     stamp_changed "db-$db" $(addon_files) || true
     say "building database $db: ${action[*]} with demo data (log: $log)"
-    if ! odoo -d "$db" "${action[@]}" --stop-after-init --log-level=warn >"$log" 2>&1; then
+    if ! odoo -d "$db" "${action[@]}" --stop-after-init --log-level=warn >"$log" 2>&1 \
+        || { [ -n "$fresh" ] && ! odoo -d "$db" -i insurance_notify_account --stop-after-init --log-level=warn \
+            >>"$log" 2>&1; }; then
         tail -n 40 "$log"
         [ -n "$fresh" ] && dropdb --if-exists "$db"
         return 1

@@ -49,6 +49,17 @@ class ResCompany(models.Model):
                     )
                 )
 
+    @api.model
+    def _insurance_demo_currency(self, company_id, currency_id):
+        """Demo data: the agency's own currency, unless Accounting already
+        booked entries in the company (Odoo forbids the change then)."""
+        company = self.browse(company_id)
+        if "account.move.line" in self.env and self.env["account.move.line"].sudo().search_count(
+            [("company_id", "=", company.id)], limit=1
+        ):
+            return
+        company.currency_id = currency_id
+
     def _insurance_stock_sms_gateway(self):
         """The active gateway this company's stock SMS go through, or an empty
         recordset for IAP. An archived gateway sends nothing: back to IAP."""
