@@ -12,6 +12,7 @@ from . import insurance_notify_rule
 from . import insurance_notify_rule_report
 from . import insurance_notify_rule_gateway_notice
 from . import insurance_notify_dispatch
+from . import insurance_notify_composer
 from . import insurance_notify_message
 from . import insurance_notify_batch
 from . import insurance_notify_batch_messages

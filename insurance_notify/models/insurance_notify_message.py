@@ -37,7 +37,7 @@ REPLANNABLE = ("queued", "skipped", "cancelled")
 
 class InsuranceNotifyMessage(models.Model):
     _name = "insurance.notify.message"
-    _inherit = ["insurance.notify.dispatch"]
+    _inherit = ["insurance.notify.dispatch", "insurance.notify.composer"]
     _description = "Notification"
     _order = "scheduled_at desc, id desc"
     _check_company_auto = True

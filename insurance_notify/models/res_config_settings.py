@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
 from .insurance_notify_batch import DEFAULT_FREE_TEXT_MAX_PARTS, PARAM_FREE_TEXT_MAX_PARTS
-from .insurance_notify_dispatch import PARAM_EMAIL_FROM, PARAM_MAIL_SERVER
+from .insurance_notify_composer import PARAM_EMAIL_FROM, PARAM_MAIL_SERVER
 from .insurance_task_reminder import task_param
 from .res_partner import PARAM_CONSENT_EMAIL, PARAM_CONSENT_PHONE, PARAM_PREVENT_DUPLICATES
 

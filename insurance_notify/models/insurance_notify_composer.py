@@ -1,0 +1,265 @@
+"""What a message says: its text rendered in the recipient's language and
+timezone, counted as the gateway counts it, joined with the same client's other
+reminders of the moment, and the e-mails and chatter lines that go with it.
+
+An abstract model inherited by ``insurance.notify.message``, beside the
+dispatcher (``insurance.notify.dispatch``), which decides when and through what.
+"""
+
+import logging
+
+from markupsafe import Markup
+
+from odoo import models
+from odoo.tools import plaintext2html
+
+from notify_engine import compose, sms
+
+_logger = logging.getLogger(__name__)
+
+PARAM_EMAIL_FROM = "insurance_notify.email_from"
+PARAM_MAIL_SERVER = "insurance_notify.mail_server_id"
+
+
+class InsuranceNotifyComposer(models.AbstractModel):
+    _name = "insurance.notify.composer"
+    _description = "Notification Texts"
+
+    # ------------------------------------------------------------------
+    # Rendering: in the recipient's language (the templates' ``lang``) and
+    # timezone (the context's ``tz``)
+    # ------------------------------------------------------------------
+
+    def _render(self):
+        """Render the texts; return the messages that can be sent, fail the others.
+
+        A sender's template is rendered for the document; a bulk send without
+        one gives its own text; a message without a sender (the test SMS)
+        keeps the text it was queued with. E-mails are rendered by their
+        mail.template when sent; their subject is kept as the body, for the history.
+        """
+        renderable = self.browse()
+        by_template = self.grouped(
+            lambda m: (m.channel, m._templates_for_channel(), m.timezone or "UTC")
+        )
+        for (channel, template, tz_name), messages in by_template.items():
+            messages = messages.with_context(tz=tz_name)
+            texts = {}
+            free = messages.filtered(lambda m, template=template: not m._sender() or not template)
+            for message in free:
+                sender = message._sender()
+                text = sender._notify_free_text() if sender else message.body
+                if text:
+                    texts[message] = text
+                    continue
+                message.write(
+                    {
+                        "state": "failed",
+                        "reason_code": "no_sms_template"
+                        if channel == "sms"
+                        else "no_mail_template",
+                        "reason_params": False,
+                    }
+                )
+            texts.update((messages - free)._render_template(template, channel))
+            for message, text in texts.items():
+                if text is None:
+                    continue
+                if channel == "email":
+                    message.body = text
+                    renderable |= message
+                    continue
+                sender = message._sender()
+                if message._analyze(text + (sender._notify_suffix() if sender else "")):
+                    renderable |= message
+        return renderable.with_env(self.env)
+
+    def _templates_for_channel(self):
+        self.ensure_one()
+        sender = self._sender()
+        if not sender:
+            return self.env["sms.template"] if self.channel == "sms" else self.env["mail.template"]
+        sms_template, mail_template = sender._notify_templates()
+        return sms_template if self.channel == "sms" else mail_template
+
+    def _render_template(self, template, channel):
+        """message -> rendered text; None for a message whose text cannot be
+        written (failed, with the reason): one broken record fails alone."""
+        if not self:
+            return {}
+        field = "body" if channel == "sms" else "subject"
+        # The recipient's timezone is in these messages' context: dates and
+        # times in the text read in the recipient's wall-clock time.
+        template = template.with_env(self.env)
+        try:
+            rendered = template._render_field(field, self.mapped("res_id"), compute_lang=True)
+            return {message: rendered[message.res_id] or "" for message in self}
+        except Exception as error:  # noqa: BLE001 - a broken template must not stop the run
+            if len(self) > 1:
+                texts = {}
+                for message in self:
+                    texts.update(message._render_template(template, channel))
+                return texts
+            _logger.warning("Template %s failed for message %s", template.id, self.id)
+            self.write(
+                {
+                    "state": "failed",
+                    "reason_code": "render_error",
+                    "reason_params": {"detail": str(error)[:200]},
+                }
+            )
+            return {self: None}
+
+    def _sms_options(self):
+        self.ensure_one()
+        sender = self._sender()
+        return sender._notify_sms_options() if sender else (False, 0)
+
+    def _analyze(self, text):
+        """Set the SMS body, parts and encoding; fail it when over the part
+        limit. True when it can be sent."""
+        self.ensure_one()
+        transliterate, max_parts = self._sms_options()
+        analysis = sms.analyze(text, transliterate=transliterate)
+        vals = {
+            "body": analysis.text,
+            "sms_parts": analysis.parts,
+            "sms_encoding": analysis.encoding,
+        }
+        too_long = max_parts and analysis.parts > max_parts
+        if too_long:
+            vals.update(
+                state="failed",
+                reason_code="too_long",
+                reason_params={"parts": analysis.parts, "limit": max_parts},
+            )
+        self.write(vals)
+        return not too_long
+
+    # ------------------------------------------------------------------
+    # One SMS a client a day
+    # ------------------------------------------------------------------
+
+    def _groups(self):
+        """These messages as the sends they make: one client's automatic SMS
+        reminders leaving now through one gateway become one SMS (the texts
+        joined under one greeting) unless that breaks the part limit; every
+        other message goes alone. A group formed before a crash stays as it was."""
+        groups = []
+        joinable = self.filtered(lambda m: m.channel == "sms" and m.rule_id)
+        for message in self - joinable:
+            groups.append(message)
+        by_client = joinable.grouped(
+            lambda m: (m.group_key or "", m.partner_id, m.number, m.gateway_id)
+        )
+        for (group_key, *_client), messages in by_client.items():
+            if len(messages) == 1:
+                groups.append(messages)
+                continue
+            # The same order every time: a group sent again after a crash
+            # must say exactly what it said (a provider is asked by the text).
+            messages = messages.sorted(lambda m: (m.event_date or m.due_at.date(), m.id))
+            transliterate = any(m._sms_options()[0] for m in messages)
+            limits = [m._sms_options()[1] for m in messages if m._sms_options()[1]]
+            joined = sms.analyze(compose.join(messages.mapped("body")), transliterate=transliterate)
+            if limits and joined.parts > min(limits) and not group_key:
+                groups.extend(messages)
+                continue
+            messages.write(
+                {
+                    "body": joined.text,
+                    "sms_parts": joined.parts,
+                    "sms_encoding": joined.encoding,
+                }
+            )
+            groups.append(messages)
+        return groups
+
+    # ------------------------------------------------------------------
+    # E-mail
+    # ------------------------------------------------------------------
+
+    def _send_email(self, now):
+        """Through the sender's mail.template and Odoo's outgoing mail servers."""
+        for message in self.with_context(tz=self[:1].timezone or "UTC"):
+            template = message._templates_for_channel()
+            if template:
+                mail_id = template.send_mail(message.res_id, email_values=message._email_values())
+                mail = self.env["mail.mail"].sudo().browse(mail_id)
+            else:
+                mail = self.env["mail.mail"].sudo().create(message._free_mail_values())
+            mail.send(raise_exception=False)
+            failed = mail.exists() and mail.state == "exception"
+            message.write(
+                {
+                    "state": "failed" if failed else "sent",
+                    "reason_code": "mail_failed" if failed else False,
+                    "reason_params": {"detail": mail.failure_reason or ""} if failed else False,
+                    "sent_at": now,
+                    "attempts": message.attempts + 1,
+                }
+            )
+
+    def _free_mail_values(self):
+        """A broadcast e-mail: the bulk send's subject, the free text, and an
+        unsubscribe link (also in the List-Unsubscribe header)."""
+        self.ensure_one()
+        batch = self.batch_id
+        unsubscribe_url = self.partner_id._insurance_unsubscribe_url(self.email)
+        body = plaintext2html(self.body) + Markup(
+            '<p style="font-size: 12px; color: #888888;"><a href="%s">%s</a></p>'
+        ) % (unsubscribe_url, self.env._("Unsubscribe from these e-mails"))
+        return {
+            "subject": batch.subject or batch.name,
+            "body_html": body,
+            "email_to": self.email,
+            "email_from": batch.email_from
+            or self.env["ir.config_parameter"].sudo().get_param(PARAM_EMAIL_FROM)
+            or self.company_id.email_formatted
+            or False,
+            "auto_delete": False,
+            "headers": repr({"List-Unsubscribe": f"<{unsubscribe_url}>"}),
+        }
+
+    def _email_values(self):
+        """What the template's own values give way to: the recipient, and the
+        sender and outgoing server set in the settings (a template's sender is
+        ignored then), plus the template's BCC addresses."""
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        values = {"email_to": self.email, "recipient_ids": [], "email_cc": ""}
+        email_from = params.get_param(PARAM_EMAIL_FROM)
+        if email_from:
+            values["email_from"] = email_from
+        mail_server_id = int(params.get_param(PARAM_MAIL_SERVER) or 0)
+        if mail_server_id:
+            values["mail_server_id"] = mail_server_id
+        bcc = self._templates_for_channel().insurance_email_bcc
+        if bcc:
+            values["headers"] = repr({"Bcc": bcc})
+        return values
+
+    # ------------------------------------------------------------------
+    # The chatter of the documents
+    # ------------------------------------------------------------------
+
+    def _log_on_documents(self):
+        """One chatter line per message sent, on the policy (or the document)."""
+        for res_model, messages in self.grouped("res_model").items():
+            documents = self.env[res_model]
+            if not hasattr(documents, "_message_log_batch"):
+                continue
+            bodies = {
+                message.res_id: Markup("%s<br/>%s") % (message._log_title(), message.body)
+                for message in messages
+            }
+            documents.browse(bodies)._message_log_batch(bodies)
+
+    def _log_title(self):
+        sender = self._sender()
+        return self.env._(
+            "%(channel)s reminder sent to %(recipient)s (%(rule)s)",
+            channel=dict(self._fields["channel"]._description_selection(self.env))[self.channel],
+            recipient=self.number or self.email or self.partner_id.display_name,
+            rule=sender.display_name if sender else self.env._("test"),
+        )
