@@ -492,4 +492,3 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         _logger.info(
             "SMS %s not accepted: %s (%s)", self[0].key, result.error_class, result.error_code
         )
-

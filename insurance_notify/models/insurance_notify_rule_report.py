@@ -227,7 +227,7 @@ class InsuranceNotifyRule(models.Model):
             "rows": rows,
             "skipped": skipped,
             "problems": problems,
-            "outages": stats["outages"],
+            "outages": stats.get("outages", []),
             "format_date": lambda day: _format_date(rules.env, day),
         }
         body = (
