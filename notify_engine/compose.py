@@ -18,9 +18,16 @@ _SENTENCE_ENDS = (". ", "! ", "\n")
 
 
 def _greeting(texts: list[str]) -> str:
+    """The shared opening up to its first ", " / "! " / ": " or line end: a
+    greeting ("Dzień dobry Janie,") or a sender ("Polisa24:"), never a number's
+    decimal comma ("920,00") nor the start of what differs."""
     prefix = os.path.commonprefix(texts)
-    cut = max(prefix.rfind(mark) for mark in _GREETING_ENDS)
-    return prefix[: cut + 1] if cut > 0 else ""
+    ends = [
+        index
+        for index, char in enumerate(prefix[:-1])
+        if char in _GREETING_ENDS and (char == "\n" or prefix[index + 1] == " ")
+    ]
+    return prefix[: ends[0] + 1] if ends else ""
 
 
 def _signature(texts: list[str]) -> str:

@@ -1,5 +1,8 @@
+from datetime import date
+
 from odoo.exceptions import RedirectWarning, ValidationError
 from odoo.tests.common import new_test_user
+from odoo.tools import format_date
 
 from .common import NotifyCase
 
@@ -287,7 +290,8 @@ class TestConsents(ClientCase):
             [
                 ("consent_sms", "Given", "form"),
                 ("consent_marketing", "Given", "form"),
-                ("consent_valid_until", "11/23/2027", "form"),
+                # In the reader's date format, whatever it is.
+                ("consent_valid_until", format_date(logs.env, date(2027, 11, 23)), "form"),
                 ("consent_whatsapp", "Given", "form"),
                 ("consent_email", "Given", "import"),
                 ("consent_email", "Not given", "portal"),

@@ -114,7 +114,7 @@ class TestDryRunPolishTour(DryRunLanguageTour, NotifyHttpCase):
     DATE_FORMAT = "%d.%m.%Y"
     EXPECTED = (
         "Przypominamy: polisa TOUR/PL/1 (Skoda Octavia WX 12345) wygasa {date}. "
-        "W sprawie wznowienia prosimy o kontakt: Anna Nowicka, +48600700800."
+        "W sprawie wznowienia prosimy o kontakt: Anna Nowicka, +48 600 700 800."
     )
 
 
@@ -131,5 +131,5 @@ class TestDryRunLithuanianTour(DryRunLanguageTour, NotifyHttpCase):
     DATE_FORMAT = "%Y-%m-%d"
     EXPECTED = (
         "Primename: polisas TOUR/LT/1 (Skoda Octavia WX 12345) baigia galioti {date}. "
-        "Del pratesimo kreipkites: Zydrunas Simkunas, +37061234567."
+        "Del pratesimo kreipkites: Zydrunas Simkunas, +370 612 34567."
     )

@@ -33,3 +33,15 @@ def test_one_text_is_itself_and_duplicates_go_once():
 def test_a_shared_sentence_end_is_no_signature():
     joined = compose.join(["Labas Jonai, polisa baigiasi.", "Labas Jonai, įmoka baigiasi."])
     assert joined == "Labas Jonai, polisa baigiasi. Įmoka baigiasi."
+
+
+def test_a_decimal_comma_is_no_greeting():
+    # The sender's name opens both texts; the amounts share "920," and differ after.
+    texts = [
+        "Polisa24: faktura FV/5, 920,00 zl do zaplaty do 26.11.2026. Dziekujemy!",
+        "Polisa24: faktura FV/5, 920,00 zl do zaplaty do 26.12.2026. Dziekujemy!",
+    ]
+    assert compose.join(texts) == (
+        "Polisa24: faktura FV/5, 920,00 zl do zaplaty do 26.11.2026. "
+        "Faktura FV/5, 920,00 zl do zaplaty do 26.12.2026. Dziekujemy!"
+    )
