@@ -14,6 +14,11 @@ from email.utils import format_datetime
 import pytz
 from pure.fake_providers import FakeProvider, Reply
 
+from odoo.tools import mute_logger
+
+from .common import NotifyCase
+from .sms_common import TOKEN, TWILIO_SID, TWILIO_TOKEN
+
 
 class Handset:
     """One SMS as the client's phone received it."""
@@ -114,3 +119,47 @@ class StatefulTwilio(StatefulFake):
             "date_created": created,
             "date_sent": created,
         }
+
+
+class StatefulCase(NotifyCase):
+    """The stateful SMSAPI and Twilio, each behind a gateway of the main company."""
+
+    QUIET = (
+        "odoo.addons.insurance_notify.models.insurance_notify_dispatch",
+        "odoo.addons.insurance_notify.models.insurance_notify_composer",
+        "odoo.addons.insurance_notify.models.insurance_notify_gateway",
+        "notify_engine.gateways.smsapi",
+        "notify_engine.gateways.twilio",
+        "notify_engine.gateways.http",
+    )
+
+    def setUp(self):
+        super().setUp()
+        self.enterContext(mute_logger(*self.QUIET))
+        self.smsapi = self.enterContext(StatefulSmsapi(lambda: self.now))
+        self.twilio = self.enterContext(StatefulTwilio(lambda: self.now))
+        Gateway = self.env["insurance.notify.gateway"].sudo()
+        company = self.env.ref("base.main_company")
+        self.gw_smsapi = Gateway.create(
+            {
+                "name": "SMSAPI",
+                "provider": "smsapi",
+                "api_url": self.smsapi.url,
+                "smsapi_token": TOKEN,
+                "sender": "Broker",
+                "sequence": 1,
+                "company_id": company.id,
+            }
+        )
+        self.gw_twilio = Gateway.create(
+            {
+                "name": "Twilio",
+                "provider": "twilio",
+                "api_url": self.twilio.url,
+                "twilio_account_sid": TWILIO_SID,
+                "twilio_auth_token": TWILIO_TOKEN,
+                "sender": "+15005550006",
+                "sequence": 2,
+                "company_id": company.id,
+            }
+        )

@@ -10,58 +10,19 @@ from lxml import html
 
 from odoo.exceptions import AccessError
 from odoo.tests.common import new_test_user
-from odoo.tools import mute_logger
 
 from notify_engine.gateways import SmsapiGateway, TwilioGateway
 
-from .common import NotifyCase, warsaw
-from .sim_providers import StatefulSmsapi, StatefulTwilio
-from .sms_common import TOKEN, TWILIO_SID, TWILIO_TOKEN
-
-QUIET = (
-    "odoo.addons.insurance_notify.models.insurance_notify_dispatch",
-    "odoo.addons.insurance_notify.models.insurance_notify_gateway",
-    "notify_engine.gateways.smsapi",
-    "notify_engine.gateways.twilio",
-    "notify_engine.gateways.http",
-)
+from .common import warsaw
+from .sim_providers import StatefulCase
+from .sms_common import TOKEN
 
 
 class WorkerDied(BaseException):
     """A crash no code of ours catches (the process is gone)."""
 
 
-class FaultCase(NotifyCase):
-    def setUp(self):
-        super().setUp()
-        self.enterContext(mute_logger(*QUIET))
-        self.smsapi = self.enterContext(StatefulSmsapi(lambda: self.now))
-        self.twilio = self.enterContext(StatefulTwilio(lambda: self.now))
-        Gateway = self.env["insurance.notify.gateway"].sudo()
-        company = self.env.ref("base.main_company")
-        self.gw_smsapi = Gateway.create(
-            {
-                "name": "SMSAPI",
-                "provider": "smsapi",
-                "api_url": self.smsapi.url,
-                "smsapi_token": TOKEN,
-                "sequence": 1,
-                "company_id": company.id,
-            }
-        )
-        self.gw_twilio = Gateway.create(
-            {
-                "name": "Twilio",
-                "provider": "twilio",
-                "api_url": self.twilio.url,
-                "twilio_account_sid": TWILIO_SID,
-                "twilio_auth_token": TWILIO_TOKEN,
-                "sender": "+15005550006",
-                "sequence": 2,
-                "company_id": company.id,
-            }
-        )
-
+class FaultCase(StatefulCase):
     def clients(self, count):
         return self.env["res.partner"].create(
             [

@@ -25,9 +25,7 @@ from odoo.addons.insurance_notify.models.notify_event_sources import SOURCES
 
 from notify_engine.gateways import SmsapiGateway, TwilioGateway
 
-from .common import NotifyCase
-from .sim_providers import StatefulSmsapi, StatefulTwilio
-from .sms_common import TOKEN, TWILIO_SID, TWILIO_TOKEN
+from .sim_providers import StatefulCase
 
 SEEDS = [int(seed) for seed in os.environ.get("SIM_SEEDS", "7,19,2026").split(",")]
 DAYS = 18
@@ -39,7 +37,7 @@ class Crash(BaseException):
     """The worker dies: not an error any code of ours may catch."""
 
 
-class TestOfficeMonth(NotifyCase):
+class TestOfficeMonth(StatefulCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -54,38 +52,6 @@ class TestOfficeMonth(NotifyCase):
             login="sim_manager",
             groups="base.group_user,insurance_notify.group_insurance_manager",
             tz="Europe/Warsaw",
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.smsapi = StatefulSmsapi(lambda: self.now).__enter__()
-        self.twilio = StatefulTwilio(lambda: self.now).__enter__()
-        self.addCleanup(self.smsapi.__exit__, None, None, None)
-        self.addCleanup(self.twilio.__exit__, None, None, None)
-        Gateway = self.env["insurance.notify.gateway"].sudo()
-        company = self.env.ref("base.main_company")
-        self.gw_smsapi = Gateway.create(
-            {
-                "name": "SMSAPI",
-                "provider": "smsapi",
-                "api_url": self.smsapi.url,
-                "smsapi_token": TOKEN,
-                "sender": "Broker",
-                "sequence": 1,
-                "company_id": company.id,
-            }
-        )
-        self.gw_twilio = Gateway.create(
-            {
-                "name": "Twilio",
-                "provider": "twilio",
-                "api_url": self.twilio.url,
-                "twilio_account_sid": TWILIO_SID,
-                "twilio_auth_token": TWILIO_TOKEN,
-                "sender": "+15005550006",
-                "sequence": 2,
-                "company_id": company.id,
-            }
         )
 
     # ------------------------------------------------------------------
