@@ -1,4 +1,3 @@
-# pylint: disable=manifest-behind-migrations  # the lead bumps the version to 18.0.1.1.0 on merge
 {
     "name": "Insurance Notifications",
     "summary": "Policy book and automatic SMS / e-mail reminders for insurance brokers",

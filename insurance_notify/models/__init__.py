@@ -10,7 +10,6 @@ from . import ir_cron
 from . import insurance_notify_sender
 from . import insurance_notify_rule
 from . import insurance_notify_rule_report
-from . import insurance_notify_rule_gateway_notice
 from . import insurance_notify_dispatch
 from . import insurance_notify_composer
 from . import insurance_notify_message
@@ -24,4 +23,3 @@ from . import res_config_settings
 from . import mail_template
 from . import insurance_task_reminder
 from . import project_task
-from . import project_task_portal

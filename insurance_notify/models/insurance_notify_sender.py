@@ -103,6 +103,33 @@ class InsuranceNotifySender(models.AbstractModel):
         string="SMS Sender", help="A sender name registered with the provider; else the gateway's."
     )
 
+    sms_gateway_notice = fields.Selection(
+        [
+            ("missing", "No SMS gateway: SMS cannot leave"),
+            ("sandbox", "Sandbox: SMS are kept, not sent"),
+        ],
+        string="SMS Gateway Notice",
+        compute="_compute_sms_gateway_notice",
+        help="What this sender's SMS will meet: no gateway at all (a fresh install "
+        "without demo data asks the administrator to choose one) or the sandbox, "
+        "which keeps messages and sends nothing.",
+    )
+
+    @api.depends("channel", "gateway_id", "gateway_id.provider")
+    @api.depends_context("company")
+    def _compute_sms_gateway_notice(self):
+        for sender in self:
+            if sender.channel == "email":
+                sender.sms_gateway_notice = False
+                continue
+            gateway = sender._notify_gateway()
+            if not gateway:
+                sender.sms_gateway_notice = "missing"
+            elif gateway.provider == "sandbox":
+                sender.sms_gateway_notice = "sandbox"
+            else:
+                sender.sms_gateway_notice = False
+
     @api.constrains("window_start", "window_end")
     def _check_window(self):
         for sender in self:

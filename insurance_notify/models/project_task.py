@@ -151,8 +151,13 @@ class ProjectTask(models.Model):
         return self.state in CLOSED_STATES or self.stage_id.fold or not self.active
 
     def _check_insurance_reminder_contacts(self):
-        """Refuse to save an open task whose reminder cannot reach someone."""
-        if self.env.context.get("insurance_reminder_sync_later"):
+        """Refuse to save an open task whose reminder cannot reach someone.
+
+        Never for a portal user of a shared project: their change was checked
+        by project, and a reminder that cannot reach someone is the internal
+        users' to fix, never a reason to refuse it (other apps' flows keep
+        working)."""
+        if self.env.context.get("insurance_reminder_sync_later") or self.env.user.share:
             return
         for task in self:
             if task._insurance_is_closed():
@@ -179,6 +184,12 @@ class ProjectTask(models.Model):
         already sent keeps its key, so it is never sent twice.
         """
         if self.env.context.get("insurance_reminder_sync_later"):
+            return
+        if self.env.user.share and not self.env.su:
+            # A portal collaborator neither sees nor manages reminders: they
+            # follow the change as the system would (the user stays, for the
+            # timezone and language).
+            self.sudo()._sync_insurance_reminders()
             return
         Message = self.env["insurance.notify.message"].sudo()
         now = Message._now()
