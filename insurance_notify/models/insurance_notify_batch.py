@@ -143,17 +143,10 @@ class InsuranceNotifyBatch(models.Model):
         help="Clients unticked in the review: they get no message from this send.",
     )
     consent_mode = fields.Selection(
-        [
-            ("none", "Not required"),
-            ("general", "General (marketing consent)"),
-            ("specific", "Specific (consent to this notification)"),
-        ],
-        string="Client Consent",
         compute="_compute_consent_mode",
         store=True,
         precompute=True,
         readonly=False,
-        required=True,
         help="Broadcasts and messages to all clients are marketing: they need marketing "
         "consent. Service reminders follow the automatic rule of the same kind.",
     )

@@ -57,19 +57,7 @@ class InsuranceNotifyRule(models.Model):
         help="Days before the event (after the due date for overdue installments), "
         "comma-separated: 21,14,7 sends three reminders.",
     )
-    consent_mode = fields.Selection(
-        [
-            ("none", "Not required"),
-            ("general", "General (marketing consent)"),
-            ("specific", "Specific (consent to this notification)"),
-        ],
-        string="Client Consent",
-        required=True,
-        default="none",
-        tracking=True,
-        help="Service reminders rest on the contract; anything promotional needs consent. "
-        "A withdrawn consent or a blacklisted number stops a message even when queued.",
-    )
+    consent_mode = fields.Selection(default="none", tracking=True)
     mail_template_id = fields.Many2one(
         "mail.template",
         string="E-mail Template",
