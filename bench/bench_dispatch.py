@@ -17,8 +17,9 @@ import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "pure"))
-from fake_providers import FakeProvider, Reply  # noqa: E402
+# The loopback fakes ship with the core, inside the add-on.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "insurance_notify" / "lib"))
+from notify_engine.fakes import FakeProvider, Reply  # noqa: E402
 
 
 def smsapi_answer(request, latency):
@@ -91,7 +92,7 @@ def main():
     parser.add_argument("--latency", type=float, default=0.02)
     args = parser.parse_args()
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
-    logging.getLogger("notify_engine").setLevel(logging.WARNING)
+    logging.getLogger("odoo.addons.insurance_notify.lib.notify_engine").setLevel(logging.WARNING)
     registry = Registry(args.database)
     urls = multiprocessing.Queue()
     provider = multiprocessing.Process(target=serve, args=(args.latency, urls), daemon=True)

@@ -36,7 +36,7 @@ stamp_changed() {
 }
 stamp_commit() { mv "$VAR/stamps/$1.new" "$VAR/stamps/$1"; }
 
-addon_files() { find "$ROOT/$ADDON" "$ROOT/insurance_notify_account" "$ROOT/notify_engine" -type f -not -path '*/__pycache__/*' | sort; }
+addon_files() { find "$ROOT/$ADDON" "$ROOT/insurance_notify_account" -type f -not -path '*/__pycache__/*' | sort; }
 
 setup_python() {
     if [ ! -x "$PY" ]; then
@@ -54,6 +54,9 @@ setup_python() {
             "$PY" "$ROOT/scripts/odoo_requirements.py" "$ODOO_PATH/requirements.txt" >"$requirements"
         fi
         "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT[dev]" -r "$requirements"
+        # Before 18.0.1.2.0 the core was a distribution of its own: a venv that
+        # still has it would hide an import the add-on cannot resolve alone.
+        "$PY" -m pip uninstall -q -y notify-engine 2>/dev/null || true
         stamp_commit python
     fi
     # Odoo is not on any registry: make its tree importable in the venv.
@@ -91,11 +94,27 @@ setup_chromium() {
     command -v chromium >/dev/null || apt_install chromium
 }
 
+# The add-ons as an integrator deploys them: the two folders copied alone into
+# an addons path of their own (var/addons), nothing of the repository beside
+# them. Every database, test and tour runs from this copy, so an add-on that
+# needs a file outside its folder fails here first.
+ADDONS_COPY=$VAR/addons
+copy_addons() {
+    mkdir -p "$ADDONS_COPY"
+    local addon
+    for addon in ${ADDONS//,/ }; do
+        rm -rf "${ADDONS_COPY:?}/$addon"
+        cp -r "$ROOT/$addon" "$ADDONS_COPY/$addon"
+        find "$ADDONS_COPY/$addon" -name __pycache__ -prune -exec rm -rf {} +
+    done
+}
+
 write_odoo_config() {
+    copy_addons
     mkdir -p "$VAR/data"
     cat >"$VAR/odoo.conf" <<CONF
 [options]
-addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$ROOT
+addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$ADDONS_COPY
 data_dir = $VAR/data
 http_port = ${ODOO_PORT:-8069}
 admin_passwd = admin

@@ -19,8 +19,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from notify_engine import sms
-
+from ..lib.notify_engine import sms
 from .notify_event_sources import SOURCES
 
 # What a bulk send can be about; service reminders rest on the contract.

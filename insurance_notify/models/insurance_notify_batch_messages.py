@@ -7,8 +7,7 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from notify_engine import sms
-
+from ..lib.notify_engine import sms
 from .insurance_notify_sender import QueueItem
 from .notify_event_sources import SOURCES, event_filters
 

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from odoo import models
 from odoo.tools import plaintext2html
 
-from notify_engine import compose, sms
+from ..lib.notify_engine import compose, sms
 
 _logger = logging.getLogger(__name__)
 

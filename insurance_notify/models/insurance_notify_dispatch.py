@@ -23,9 +23,8 @@ from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger
 
-from notify_engine import phone, schedule
-from notify_engine.gateways import OutgoingSms, base
-
+from ..lib.notify_engine import phone, schedule
+from ..lib.notify_engine.gateways import OutgoingSms, base
 from .insurance_notify_sender import ALWAYS
 
 _logger = logging.getLogger(__name__)

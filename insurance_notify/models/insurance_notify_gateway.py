@@ -6,8 +6,8 @@ from werkzeug.urls import url_join
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from notify_engine import optout
-from notify_engine.gateways import PROVIDERS, make_gateway
+from ..lib.notify_engine import optout
+from ..lib.notify_engine.gateways import PROVIDERS, make_gateway
 
 _logger = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_datetime, split_every
 
-from notify_engine import schedule
-
+from ..lib.notify_engine import schedule
 from .insurance_notify_sender import ALWAYS, Recipient
 from .notify_reasons import REASONS, reason_text
 

@@ -5,8 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from notify_engine import schedule
-
+from ..lib.notify_engine import schedule
 from .insurance_notify_sender import QueueItem
 from .notify_event_sources import SOURCES, event_filters
 

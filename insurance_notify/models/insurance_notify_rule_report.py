@@ -9,8 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_date
 
-from notify_engine.gateways import base as gateway_errors
-
+from ..lib.notify_engine.gateways import base as gateway_errors
 from .notify_reasons import reason_text
 
 REPORT_PARAM = "insurance_notify.daily_report_date"

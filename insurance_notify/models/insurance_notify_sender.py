@@ -16,8 +16,7 @@ from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from notify_engine import consent, schedule
-
+from ..lib.notify_engine import consent, schedule
 from .notify_reasons import CONSENT_REASONS, MISSING_ADDRESS
 
 # The address a sender reaches a partner at, and why not (a reason code) or None.

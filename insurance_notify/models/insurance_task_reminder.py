@@ -5,8 +5,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from notify_engine import phone, schedule
-
+from ..lib.notify_engine import phone, schedule
 from .insurance_notify_sender import QueueItem
 
 # What the settings start with, per audience: (channel, lead time in hours).

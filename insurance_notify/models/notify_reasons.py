@@ -7,7 +7,7 @@ message's ``reason_params``. Codes are never renamed (history keeps them);
 other add-ons extend the list with ``selection_add``.
 """
 
-from notify_engine import consent
+from ..lib.notify_engine import consent
 
 REASONS = [
     # Left out when planned

@@ -6,7 +6,7 @@ from odoo.fields import Command
 
 from odoo.addons.project.models.project_task import CLOSED_STATES
 
-from notify_engine import schedule
+from ..lib.notify_engine import schedule
 
 # Saving a task touching these re-plans its reminders.
 SYNC_FIELDS = frozenset(

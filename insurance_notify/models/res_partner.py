@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, RedirectWarning, ValidationError
 from odoo.tools import SQL, email_normalize
 from odoo.tools.misc import hash_sign, verify_hash_signed
 
-from notify_engine import phone
+from ..lib.notify_engine import phone
 
 PARAM_CONSENT_PHONE = "insurance_notify.default_consent_phone"
 PARAM_CONSENT_EMAIL = "insurance_notify.default_consent_email"

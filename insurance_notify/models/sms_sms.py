@@ -3,8 +3,8 @@ import logging
 from odoo import fields, models
 from odoo.osv import expression
 
-from notify_engine import phone
-from notify_engine.gateways import OutgoingSms, base
+from ..lib.notify_engine import phone
+from ..lib.notify_engine.gateways import OutgoingSms, base
 
 _logger = logging.getLogger(__name__)
 

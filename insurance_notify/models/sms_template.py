@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from notify_engine import sms
+from ..lib.notify_engine import sms
 
 
 class SmsTemplate(models.Model):

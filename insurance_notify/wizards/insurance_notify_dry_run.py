@@ -13,8 +13,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_date
 
-from notify_engine import schedule, sms
-
+from ..lib.notify_engine import schedule, sms
 from ..models.notify_event_sources import SOURCES
 
 LINE_STATES = [

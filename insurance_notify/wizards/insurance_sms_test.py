@@ -3,8 +3,7 @@ import uuid
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from notify_engine import phone
-
+from ..lib.notify_engine import phone
 from ..models.insurance_notify_sender import QueueItem
 
 TEST_KEY_PREFIX = "test-"

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from notify_engine import sms
+from ..lib.notify_engine import sms
 
 
 class SmsTemplatePreview(models.TransientModel):

@@ -9,8 +9,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from fake_providers import FakeProvider, Reply
 
+from notify_engine.fakes import FakeProvider, Reply
 from notify_engine.gateways import base
 from notify_engine.gateways.base import REJECTED, OutgoingSms
 from notify_engine.gateways.smsapi import SmsapiGateway

@@ -8,8 +8,8 @@ import socket
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from fake_providers import FakeProvider, FakeTwilio, Reply
 
+from notify_engine.fakes import FakeProvider, FakeTwilio, Reply
 from notify_engine.gateways import SandboxGateway, SmsapiGateway, base
 from notify_engine.gateways.base import OPTED_OUT, REJECTED, OutgoingSms
 from notify_engine.gateways.twilio import TwilioGateway
