@@ -76,7 +76,9 @@ class TestDemoTestSmsEndToEnd(NotifyHttpCase):
                 [("state", "=", "queued"), ("key", "=like", "test-%")]
             )
         )
-        self.assertFalse(SandboxGateway.outbox)
+        # The demo's own reminders may leave in the same dispatch, depending on
+        # the hour of the run; the test SMS never goes to the sandbox.
+        self.assertNotIn(message.key, [sms.key for sms in SandboxGateway.outbox])
 
         report = {"MsgId": "SMSAPI1", "status": "404", "idx": message.key, "donedate": "1"}
         response = self.url_open(f"{form['notify_url']}?{urlencode(report)}")
