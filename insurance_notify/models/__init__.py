@@ -15,6 +15,7 @@ from . import insurance_notify_composer
 from . import insurance_notify_message
 from . import insurance_notify_batch
 from . import insurance_notify_batch_messages
+from . import insurance_notify_direct
 from . import insurance_template_check
 from . import sms_template
 from . import sms_sms

@@ -353,10 +353,28 @@ class InsuranceNotifyBatch(models.Model):
     def _notify_key(self, item):
         return f"batch-{self.id}-{item.res_model}-{item.res_id}-{self.channel}"
 
-    def _notify_free_text(self):
+    def _notify_free_text(self, message):
         """The text written on the send, when it has no template."""
         self.ensure_one()
         return self.body or False
+
+    def _notify_mail_subject(self):
+        self.ensure_one()
+        return self.subject or self.name
+
+    def _notify_email_from(self):
+        self.ensure_one()
+        return self.email_from or False
+
+    def _notify_stopped(self):
+        self.ensure_one()
+        self.invalidate_recordset(["state", "stopped_by_id"])
+        if self.state == "stopped":
+            return "stopped", {"user": self.stopped_by_id.name or ""}
+        return None
+
+    def _notify_dispatched(self):
+        self._check_finished()
 
     def _notify_suffix(self):
         return self._opt_out_suffix()

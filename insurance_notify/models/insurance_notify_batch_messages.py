@@ -183,7 +183,7 @@ class InsuranceNotifyBatch(models.Model):
         """res_id -> the SMS body or e-mail subject the dispatcher will write
         (the template in the client's language and timezone, else the text
         typed on the send), or None when it cannot be written."""
-        free = self._notify_free_text()
+        free = self._notify_free_text(self.env["insurance.notify.message"])
         template = self.sms_template_id if self.channel == "sms" else self.mail_template_id
         if not template:
             if self.channel == "email":

@@ -33,9 +33,9 @@ class InsuranceNotifyComposer(models.AbstractModel):
     def _render(self):
         """Render the texts; return the messages that can be sent, fail the others.
 
-        A sender's template is rendered for the document; a bulk send without
-        one gives its own text; a message without a sender (the test SMS)
-        keeps the text it was queued with. E-mails are rendered by their
+        A sender's template is rendered for the document; a sender without
+        one gives its own text (a bulk send's; a direct message keeps the
+        text it was queued with). E-mails are rendered by their
         mail.template when sent; their subject is kept as the body, for the history.
         """
         renderable = self.browse()
@@ -45,10 +45,9 @@ class InsuranceNotifyComposer(models.AbstractModel):
         for (channel, template, tz_name), messages in by_template.items():
             messages = messages.with_context(tz=tz_name)
             texts = {}
-            free = messages.filtered(lambda m, template=template: not m._sender() or not template)
+            free = messages if not template else messages.browse()
             for message in free:
-                sender = message._sender()
-                text = sender._notify_free_text() if sender else message.body
+                text = message.sender_ref._notify_free_text(message)
                 if text:
                     texts[message] = text
                     continue
@@ -69,17 +68,13 @@ class InsuranceNotifyComposer(models.AbstractModel):
                     message.body = text
                     renderable |= message
                     continue
-                sender = message._sender()
-                if message._analyze(text + (sender._notify_suffix() if sender else "")):
+                if message._analyze(text + message.sender_ref._notify_suffix()):
                     renderable |= message
         return renderable.with_env(self.env)
 
     def _templates_for_channel(self):
         self.ensure_one()
-        sender = self._sender()
-        if not sender:
-            return self.env["sms.template"] if self.channel == "sms" else self.env["mail.template"]
-        sms_template, mail_template = sender._notify_templates()
+        sms_template, mail_template = self.sender_ref._notify_templates()
         return sms_template if self.channel == "sms" else mail_template
 
     def _render_template(self, template, channel):
@@ -112,8 +107,7 @@ class InsuranceNotifyComposer(models.AbstractModel):
 
     def _sms_options(self):
         self.ensure_one()
-        sender = self._sender()
-        return sender._notify_sms_options() if sender else (False, 0)
+        return self.sender_ref._notify_sms_options()
 
     def _analyze(self, text):
         """Set the SMS body, parts and encoding; fail it when over the part
@@ -146,7 +140,7 @@ class InsuranceNotifyComposer(models.AbstractModel):
         joined under one greeting) unless that breaks the part limit; every
         other message goes alone. A group formed before a crash stays as it was."""
         groups = []
-        joinable = self.filtered(lambda m: m.channel == "sms" and m.rule_id)
+        joinable = self.filtered(lambda m: m.channel == "sms" and m.is_reminder)
         for message in self - joinable:
             groups.append(message)
         by_client = joinable.grouped(
@@ -204,16 +198,16 @@ class InsuranceNotifyComposer(models.AbstractModel):
         """A broadcast e-mail: the bulk send's subject, the free text, and an
         unsubscribe link (also in the List-Unsubscribe header)."""
         self.ensure_one()
-        batch = self.batch_id
+        sender = self.sender_ref
         unsubscribe_url = self.partner_id._insurance_unsubscribe_url(self.email)
         body = plaintext2html(self.body) + Markup(
             '<p style="font-size: 12px; color: #888888;"><a href="%s">%s</a></p>'
         ) % (unsubscribe_url, self.env._("Unsubscribe from these e-mails"))
         return {
-            "subject": batch.subject or batch.name,
+            "subject": sender._notify_mail_subject(),
             "body_html": body,
             "email_to": self.email,
-            "email_from": batch.email_from
+            "email_from": sender._notify_email_from()
             or self.env["ir.config_parameter"].sudo().get_param(PARAM_EMAIL_FROM)
             or self.company_id.email_formatted
             or False,
@@ -256,10 +250,9 @@ class InsuranceNotifyComposer(models.AbstractModel):
             documents.browse(bodies)._message_log_batch(bodies)
 
     def _log_title(self):
-        sender = self._sender()
         return self.env._(
             "%(channel)s reminder sent to %(recipient)s (%(rule)s)",
             channel=dict(self._fields["channel"]._description_selection(self.env))[self.channel],
             recipient=self.number or self.email or self.partner_id.display_name,
-            rule=sender.display_name if sender else self.env._("test"),
+            rule=self.sender_ref.display_name,
         )

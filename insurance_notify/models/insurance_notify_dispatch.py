@@ -25,7 +25,6 @@ from odoo.tools import SQL, mute_logger
 
 from ..lib.notify_engine import phone, schedule
 from ..lib.notify_engine.gateways import OutgoingSms, base
-from .insurance_notify_sender import ALWAYS
 
 _logger = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                             for row in self.env.execute_query(
                                 SQL(
                                     "SELECT id FROM insurance_notify_message "
-                                    "WHERE %s AND rule_id IS NOT NULL AND partner_id = ANY(%s) "
+                                    "WHERE %s AND is_reminder AND partner_id = ANY(%s) "
                                     "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
                                     due,
                                     partners,
@@ -172,19 +171,13 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 }
             )
         self._commit()
-        self.batch_id._check_finished()
+        for sender in self.grouped("sender_ref"):
+            sender._notify_dispatched()
         return down
-
-    def _sender(self):
-        """The rule, bulk send or task reminder that queued this message (or
-        nothing: the test SMS)."""
-        self.ensure_one()
-        return self.rule_id or self.batch_id or self.task_reminder_id
 
     def _window(self):
         self.ensure_one()
-        sender = self._sender()
-        return sender._notify_window() if sender else ALWAYS
+        return self.sender_ref._notify_window()
 
     def _hold_outside_window(self, now):
         """Reschedule the messages whose window is closed now; return the others."""
@@ -204,9 +197,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         end here with the reason; return the others."""
         dropped = self.browse()
         for message in self:
-            sender = message._sender()
-            company = message.company_id
-            reason = sender._notify_is_late(message, self._today(company)) if sender else None
+            reason = message.sender_ref._notify_is_late(message, self._today(message.company_id))
             if reason:
                 message.write({"state": "skipped", "reason_code": reason, "reason_params": False})
                 dropped |= message
@@ -231,11 +222,8 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         )
         refused = self.browse()
         for message in self:
-            sender = message._sender()
-            if not sender:
-                continue
             address = message.number if message.channel == "sms" else message.email
-            recipient = sender._own_address(
+            recipient = message.sender_ref._own_address(
                 message.partner_id,
                 message.channel,
                 address,
@@ -256,7 +244,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         Return the messages that may go now."""
         capped = self.filtered(
             lambda m: (
-                m.rule_id
+                m.is_reminder
                 and m.channel == "sms"
                 and (m.company_id.insurance_daily_cap or m.company_id.insurance_weekly_cap)
             )
@@ -270,7 +258,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 """
                 SELECT DISTINCT partner_id, COALESCE(group_key, key), sent_at
                   FROM insurance_notify_message
-                 WHERE partner_id = ANY(%s) AND rule_id IS NOT NULL AND channel = 'sms'
+                 WHERE partner_id = ANY(%s) AND is_reminder AND channel = 'sms'
                    AND state IN ('sent', 'delivered') AND sent_at >= %s
                 """,
                 capped.partner_id.ids,
@@ -296,8 +284,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 free_day = week_start + timedelta(days=7)
             if not free_day:
                 continue
-            sender = message._sender()
-            if sender._notify_is_late(message, free_day):
+            if message.sender_ref._notify_is_late(message, free_day):
                 continue  # waiting would lose it: it goes over the limit
             start = self._local_day_start(free_day, message.timezone or "UTC")
             message.write(
@@ -313,20 +300,14 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         return self - held
 
     def _cancel_stopped(self):
-        """Cancel the messages of stopped bulk sends (re-read now); return the others."""
-        batches = self.batch_id
-        if not batches:
-            return self
-        batches.invalidate_recordset(["state", "stopped_by_id"])
-        stopped = self.filtered(lambda message: message.batch_id.state == "stopped")
-        for batch, messages in stopped.grouped("batch_id").items():
-            messages.write(
-                {
-                    "state": "cancelled",
-                    "reason_code": "stopped",
-                    "reason_params": {"user": batch.stopped_by_id.name or ""},
-                }
-            )
+        """Cancel the messages of senders stopped meanwhile (a bulk send's STOP
+        button, re-read now); return the others."""
+        stopped = self.browse()
+        for sender, messages in self.grouped("sender_ref").items():
+            stop = sender._notify_stopped()
+            if stop:
+                messages._set_state("cancelled", *stop)
+                stopped |= messages
         return self - stopped
 
     # ------------------------------------------------------------------
@@ -336,12 +317,11 @@ class InsuranceNotifyDispatch(models.AbstractModel):
     def _outgoing(self, gateway):
         """The SMS a group (this recordset, lead first) sends."""
         lead = self[0]
-        sender = lead._sender()
         return OutgoingSms(
             key=lead.group_key or lead.key,
             number=phone.for_gateway(lead.number, gateway.provider),
             body=lead.body,
-            sender=(sender.sms_sender if sender else None) or gateway.sender or None,
+            sender=lead.sender_ref.sms_sender or gateway.sender or None,
         )
 
     @api.model
@@ -448,8 +428,8 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 )
             return
         detail = result.error_text or result.error_class
-        # A test SMS is sent once, now: someone waits for its answer.
-        interactive = not self[0]._sender()
+        # A direct message (a test SMS) is sent once, now: someone waits for its answer.
+        interactive = self[0].sender_ref._notify_is_interactive()
         if (result.outage or result.not_tried) and not interactive:
             # The provider is down or throttling: wait, without spending an
             # attempt. A request that may have reached a provider without

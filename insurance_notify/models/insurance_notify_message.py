@@ -18,18 +18,11 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_datetime, split_every
 
 from ..lib.notify_engine import schedule
-from .insurance_notify_sender import ALWAYS, Recipient
 from .notify_reasons import REASONS, reason_text
 
 _logger = logging.getLogger(__name__)
 
 SENT_STATES = ("sent", "delivered")
-# The message field naming each kind of sender.
-SENDER_FIELDS = {
-    "insurance.notify.rule": "rule_id",
-    "insurance.notify.batch": "batch_id",
-    "insurance.task.reminder": "task_reminder_id",
-}
 # States a re-planned key may be brought back from (never from sent or failed).
 REPLANNABLE = ("queued", "skipped", "cancelled")
 
@@ -49,19 +42,50 @@ class InsuranceNotifyMessage(models.Model):
         help="Sender, record, offset, channel and event date: a message is never created "
         "twice, and the gateway refuses a key it has already sent.",
     )
+    sender_ref = fields.Reference(
+        selection="_selection_sender_ref",
+        string="Sent By",
+        required=True,
+        index=True,
+        readonly=True,
+        help="What queued this message and what it is sent with: an automatic "
+        "notification, a bulk send, a task reminder or a direct message (a test SMS).",
+    )
+    is_reminder = fields.Boolean(
+        string="Automatic Reminder",
+        readonly=True,
+        help="Joined with the client's other reminders leaving at the same time into "
+        "one SMS, and counted in the client's daily limit.",
+    )
+    # Links to the senders that list their messages (a One2many needs a
+    # Many2one): filled from sender_ref, whatever the kind, by _sender_links().
     rule_id = fields.Many2one(
-        "insurance.notify.rule", index=True, readonly=True, ondelete="restrict", check_company=True
+        "insurance.notify.rule",
+        compute="_compute_sender_links",
+        store=True,
+        index=True,
+        readonly=True,
+        ondelete="restrict",
+        check_company=True,
     )
     batch_id = fields.Many2one(
         "insurance.notify.batch",
         string="Bulk Send",
+        compute="_compute_sender_links",
+        store=True,
         index="btree_not_null",
         readonly=True,
         ondelete="restrict",
         check_company=True,
     )
     task_reminder_id = fields.Many2one(
-        "insurance.task.reminder", index="btree_not_null", readonly=True, ondelete="set null"
+        "insurance.task.reminder",
+        compute="_compute_sender_links",
+        store=True,
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        check_company=True,
     )
     # Kept for the history of messages queued before senders held every setting.
     sms_template_id = fields.Many2one("sms.template", readonly=True)
@@ -154,7 +178,7 @@ class InsuranceNotifyMessage(models.Model):
                 reason_text(labels, message.reason_code, message.reason_params) or False
             )
 
-    @api.depends("res_model", "res_id", "rule_id", "batch_id")
+    @api.depends("res_model", "res_id")
     def _compute_document_name(self):
         for res_model, messages in self.grouped("res_model").items():
             if res_model not in self.env:
@@ -165,14 +189,75 @@ class InsuranceNotifyMessage(models.Model):
             for message in messages:
                 message.document_name = names.get(message.res_id, False)
 
-    @api.depends("document_name", "rule_id", "batch_id", "channel")
+    @api.depends("document_name", "sender_ref", "channel")
     def _compute_display_name(self):
         for message in self:
-            sender = message.rule_id or message.batch_id
+            sender = message.sender_ref.sudo().exists()
             parts = [message.document_name or message.partner_id.display_name or ""]
             if sender:
                 parts.append(sender.display_name)
             message.display_name = " — ".join(part for part in parts if part)
+
+    # ------------------------------------------------------------------
+    # The sender: one reference, whatever the kind
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _selection_sender_ref(self):
+        """Every model inheriting the sender: a new kind of sender extends this
+        selection by inheriting ``insurance.notify.sender``, nothing more."""
+        return [
+            (name, self.env[name]._description)
+            for name in sorted(
+                self.env.registry.descendants(["insurance.notify.sender"], "_inherit")
+            )
+            if name != "insurance.notify.sender" and not self.env[name]._abstract
+        ]
+
+    @api.model
+    def _sender_links(self):
+        """Message fields naming a sender of their comodel (for One2manys and reports)."""
+        senders = {name for name, _label in self._selection_sender_ref()}
+        return {
+            name: field.comodel_name
+            for name, field in self._fields.items()
+            if field.type == "many2one" and field.comodel_name in senders
+        }
+
+    @api.depends("sender_ref")
+    def _compute_sender_links(self):
+        links = self._sender_links()
+        for message in self:
+            sender = message.sender_ref
+            for name, comodel in links.items():
+                message[name] = sender.id if sender and sender._name == comodel else False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """The queue's rows come from ``_enqueue``, which names the sender; a
+        message written by other code names it by a sender link (``rule_id``…)
+        or, naming none, is a direct message of its company."""
+        links = self._sender_links()
+        for vals in vals_list:
+            if vals.get("sender_ref"):
+                continue
+            named = [(links[name], vals[name]) for name in links if vals.get(name)]
+            if named:
+                comodel, sender_id = named[0]
+                vals["sender_ref"] = f"{comodel},{sender_id}"
+            else:
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                direct = self.env["insurance.notify.direct"]._for("test", company)
+                vals["sender_ref"] = f"{direct._name},{direct.id}"
+        return super().create(vals_list)
+
+    def _set_state(self, state, reason=False, params=None, **values):
+        """Move these messages to ``state`` with its reason (a code of
+        notify_reasons and its parameters) and any other values: the one way
+        a message changes state, whoever moves it."""
+        self.write(
+            {"state": state, "reason_code": reason, "reason_params": params or False, **values}
+        )
 
     # ------------------------------------------------------------------
     # The clock and the commit: crons read the time here, so tests can freeze it.
@@ -251,41 +336,41 @@ class InsuranceNotifyMessage(models.Model):
         if not items:
             return {}
         now = now or self._now()
-        if sender:
-            company = sender._notify_company()
-            keyed = {sender._notify_key(item): item for item in items}
-            today = self._today(company, now)
-            partners = self.env["res.partner"].browse({item.partner_id for item in items})
-            recipients = sender._recipients(partners, today)
-            window = sender._notify_window()
-            gateway = sender._notify_gateway()
-            listed = sender._blacklisted(
-                [item.number for item in items if item.number],
-                [item.email for item in items if item.email],
-            )
-        else:
-            company = self.env.company
-            keyed = {item.key: item for item in items}
-            window, gateway = ALWAYS, self.env["insurance.notify.gateway"]
-        sender_field = SENDER_FIELDS.get(sender._name) if sender else None
+        company = sender._notify_company()
+        keyed = {sender._notify_key(item): item for item in items}
+        today = self._today(company, now)
+        partners = self.env["res.partner"].browse(
+            {item.partner_id for item in items if item.partner_id}
+        )
+        recipients = sender._recipients(partners, today)
+        window = sender._notify_window()
+        gateway = sender._notify_gateway()
+        listed = sender._blacklisted(
+            [item.number for item in items if item.number],
+            [item.email for item in items if item.email],
+        )
+        sender_values = {
+            "sender_ref": f"{sender._name},{sender.id}",
+            "is_reminder": sender._notify_is_reminder(),
+            **{
+                name: sender.id if comodel == sender._name else False
+                for name, comodel in self._sender_links().items()
+            },
+        }
         slots = {}
         prepared = {}
         for key, item in keyed.items():
-            if sender:
-                recipient = recipients[item.partner_id]
-                own = item.number if recipient.channel == "sms" else item.email
-                if own is not None:
-                    recipient = sender._own_address(
-                        partners.browse(item.partner_id), recipient.channel, own, listed, today
-                    )._replace(timezone=recipient.timezone)
-            else:
-                recipient = Recipient("sms", item.number, False, "UTC", None)
+            recipient = recipients.get(item.partner_id)
+            channel = recipient.channel if recipient else ("sms" if item.number else "email")
+            own = item.number if channel == "sms" else item.email
+            if own is not None or not recipient:
+                recipient = sender._own_address(
+                    partners.browse(item.partner_id or []), channel, own, listed, today
+                )._replace(timezone=recipient.timezone if recipient else sender.timezone)
             sms = recipient.channel == "sms"
             vals = {
                 "key": key,
-                "rule_id": False,
-                "batch_id": False,
-                "task_reminder_id": False,
+                **sender_values,
                 "company_id": company.id,
                 "res_model": item.res_model,
                 "res_id": item.res_id,
@@ -303,8 +388,6 @@ class InsuranceNotifyMessage(models.Model):
                 "reason_code": False,
                 "reason_params": False,
             }
-            if sender_field:
-                vals[sender_field] = sender.id
             skip = item.skip or recipient.reason
             if skip:
                 vals.update(state="skipped", reason_code=skip, scheduled_at=now, due_at=now)
@@ -319,9 +402,9 @@ class InsuranceNotifyMessage(models.Model):
             prepared[key] = vals
         return prepared
 
-    # Columns a queued message is created with; the others start empty.
+    # Columns a queued message is created with (and the sender links); the others start empty.
     QUEUE_COLUMNS = (
-        "key", "rule_id", "batch_id", "task_reminder_id", "company_id", "res_model", "res_id",
+        "key", "sender_ref", "is_reminder", "company_id", "res_model", "res_id",
         "policy_id", "partner_id", "channel", "offset", "event_date", "number", "email",
         "timezone", "gateway_id", "body", "state", "reason_code", "reason_params",
         "scheduled_at", "due_at",
@@ -340,10 +423,11 @@ class InsuranceNotifyMessage(models.Model):
             return self.browse()
         self.env.flush_all()
         uid, now = self.env.uid, self.env.cr.now()
+        queue_columns = (*self.QUEUE_COLUMNS, *self._sender_links())
         columns = SQL(", ").join(
             SQL.identifier(column)
             for column in (
-                *self.QUEUE_COLUMNS,
+                *queue_columns,
                 "create_uid",
                 "create_date",
                 "write_uid",
@@ -360,7 +444,7 @@ class InsuranceNotifyMessage(models.Model):
                     [self._column_value(column, vals.get(column)) for vals in chunk],
                     SQL(self._fields[column].column_type[1]),
                 )
-                for column in self.QUEUE_COLUMNS
+                for column in queue_columns
             )
             query = SQL(
                 "INSERT INTO insurance_notify_message (%s) "

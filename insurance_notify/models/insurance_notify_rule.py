@@ -334,6 +334,9 @@ class InsuranceNotifyRule(models.Model):
     # The sender interface (insurance.notify.sender)
     # ------------------------------------------------------------------
 
+    def _notify_is_reminder(self):
+        return True
+
     def _notify_key(self, item):
         return (
             f"{self.id}-{item.res_model}-{item.res_id}-{item.offset}-{self.channel}-"

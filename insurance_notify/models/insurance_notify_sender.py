@@ -26,7 +26,8 @@ Recipient = namedtuple("Recipient", "channel number email timezone reason")
 # about; ``skip``: a reason code not to send it; ``not_before``: the earliest
 # moment it may leave (else now); ``number``/``email``: an address chosen for
 # this message instead of the partner's; ``body``: a free text instead of the
-# template; ``key`` and ``gateway_id``: only for messages without a sender.
+# template; ``key`` and ``gateway_id``: chosen by the producer, for senders that
+# take them (direct messages).
 QueueItem = namedtuple(
     "QueueItem",
     "res_model res_id partner_id policy_id offset event_date skip not_before "
@@ -34,8 +35,8 @@ QueueItem = namedtuple(
     defaults=(None, 0, None, None, None, None, None, None, None, None),
 )
 
-# Messages without a sender (the test SMS) go at once, day or night: someone
-# pressed a button and waits for them.
+# Direct messages (a test SMS) go at once, day or night: someone pressed a
+# button and waits for them.
 ALWAYS = (0.0, 24.0, None)
 
 HOUR_WINDOW_HELP = (
@@ -192,9 +193,37 @@ class InsuranceNotifySender(models.AbstractModel):
         self.ensure_one()
         return self.consent_mode, None
 
-    def _notify_free_text(self):
-        """The text sent when the sender has no template for the channel."""
+    def _notify_free_text(self, message):
+        """The text ``message`` sends when the sender has no template for its channel."""
         return False
+
+    def _notify_mail_subject(self):
+        """The subject of an e-mail sent without a template."""
+        self.ensure_one()
+        return self.display_name
+
+    def _notify_email_from(self):
+        """The sender's own from-address for e-mails without a template, else False."""
+        return False
+
+    def _notify_is_reminder(self):
+        """Automatic reminders join a client's other reminders of the moment into
+        one SMS and count in the client's daily limit; other messages go alone."""
+        return False
+
+    def _notify_is_interactive(self):
+        """Someone waits for the answer: sent once, at once, never held for a
+        provider's outage or retried."""
+        return False
+
+    def _notify_stopped(self):
+        """(reason code, parameters) when this sender was stopped and its queued
+        messages must not leave, else None. Read at send time."""
+        return
+
+    def _notify_dispatched(self):
+        """Called once a chunk holding this sender's messages was sent."""
+        return
 
     def _notify_suffix(self):
         """What every SMS of this sender ends with (an opt-out line)."""

@@ -24,8 +24,12 @@ class InsuranceTaskReminder(models.Model):
     _inherit = ["insurance.notify.sender"]
     _description = "Task Reminder"
     _order = "task_id, audience, id"
+    _check_company_auto = True
 
     task_id = fields.Many2one("project.task", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(
+        related="task_id.company_id", store=True, index=True, readonly=True, precompute=True
+    )
     audience = fields.Selection(
         [("customer", "Customer"), ("operator", "Operators")], required=True, default="customer"
     )
@@ -35,11 +39,16 @@ class InsuranceTaskReminder(models.Model):
     channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], required=True, default="sms")
     template_model_id = fields.Many2one("ir.model", compute="_compute_template_model_id")
     sms_template_id = fields.Many2one(
-        "sms.template", string="SMS Template", domain="[('model', '=', 'project.task')]"
+        "sms.template",
+        string="SMS Template",
+        domain="[('model', '=', 'project.task')]",
     )
     mail_template_id = fields.Many2one(
-        "mail.template", string="E-mail Template", domain="[('model', '=', 'project.task')]"
+        "mail.template",
+        string="E-mail Template",
+        domain="[('model', '=', 'project.task')]",
     )
+    gateway_id = fields.Many2one(check_company=True)
     lead_time = fields.Float(
         string="Before Deadline",
         default=24.0,
@@ -52,6 +61,7 @@ class InsuranceTaskReminder(models.Model):
         store=True,
         readonly=False,
         help="The customer's contact person, else the customer.",
+        check_company=True,
     )
     number = fields.Char(
         string="Mobile",

@@ -23,6 +23,7 @@ from . import test_rule_events
 from . import test_rules_tour
 from . import test_security_roles
 from . import test_security_workflows
+from . import test_sender_ref
 from . import test_sms_delivery_reports
 from . import test_sms_gateway
 from . import test_sms_stock_routing

@@ -337,7 +337,8 @@ class TestMessagesWithoutRule(NotifyCase):
             gateway_id=self.env.ref("insurance_notify.gateway_sandbox").id,
             **values,
         )
-        return self.Message._enqueue(self.env["insurance.notify.sender"], [item])
+        sender = self.env["insurance.notify.direct"]._for("test", self.env.company)
+        return self.Message._enqueue(sender, [item])
 
     def test_a_free_text_is_sent_as_written(self):
         message = self.queue(body="Our office moves to ul. Długa 5 on Monday.")

@@ -124,9 +124,9 @@ class InsuranceSmsTest(models.TransientModel):
             key=f"{TEST_KEY_PREFIX}{uuid.uuid4().hex}",
             gateway_id=self.gateway_id.id,
         )
-        message = Message.with_company(self.policy_id.company_id or self.env.company)._enqueue(
-            Message.env["insurance.notify.sender"], [item]
-        )
+        company = self.policy_id.company_id or self.env.company
+        sender = self.env["insurance.notify.direct"]._for("test", company)
+        message = Message.with_company(company)._enqueue(sender, [item])
         Message._trigger_dispatch()
         self.write(
             {
