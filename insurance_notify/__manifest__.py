@@ -6,6 +6,7 @@
     "website": "https://github.com/insurance-notify/insurance_notify",
     "author": "insurance_notify",
     "license": "LGPL-3",
+    "maintainers": ["insurance-notify"],
     "application": True,
     "depends": ["mail", "sms", "phone_validation", "contacts", "project"],
     "external_dependencies": {"python": ["phonenumbers", "requests", "anyascii"]},

@@ -6,6 +6,7 @@
     "website": "https://github.com/insurance-notify/insurance_notify",
     "author": "insurance_notify",
     "license": "LGPL-3",
+    "maintainers": ["insurance-notify"],
     "depends": ["insurance_notify", "account"],
     "auto_install": True,
     "uninstall_hook": "uninstall_hook",

@@ -1,7 +1,9 @@
 """Render an add-on's README.rst from its manifest and readme/ fragments.
 
 The OCA way (oca-gen-addon-readme), kept to what this project uses: the
-fragments are reStructuredText and each becomes a section.
+fragments are reStructuredText and each becomes a section, then the credits.
+OCA's own generator ships only in OCA/maintainer-tools, which no package
+registry reachable from our machines and CI carries; this stays until it does.
 """
 
 import ast
@@ -37,6 +39,12 @@ def render(addon: Path) -> str:
         if heading:
             lines += [heading, "=" * len(heading), ""]
         lines += [fragment.read_text(encoding="utf-8").strip(), ""]
+    # OCA's generator closes with the authors and maintainers of the manifest.
+    lines += ["Credits", "=======", "", "Authors", "~~~~~~~", "", f"* {manifest['author']}", ""]
+    if manifest.get("maintainers"):
+        lines += ["Maintainers", "~~~~~~~~~~~", ""]
+        lines += [f"* `{login} <https://github.com/{login}>`_" for login in manifest["maintainers"]]
+        lines += [""]
     return "\n".join(lines)
 
 
