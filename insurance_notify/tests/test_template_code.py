@@ -8,7 +8,9 @@ database with code anyway is not rendered (its messages fail with a reason,
 the provider receives nothing), and the manager stays a manager.
 """
 
+import importlib.util
 from contextlib import contextmanager
+from pathlib import Path
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
@@ -299,3 +301,36 @@ class TestTemplatesRunNoCode(SecurityCase):
         self.assertFalse(template.company_id)
         with self.assertRaises(AccessError):
             template.write({"subject": "{{ object.env.user.name }}"})
+
+
+@tagged("post_install", "-at_install")
+class TestUpgradeTakesTheRightBack(SecurityCase):
+    """18.0.1.3.0's migration: what the old group gave is taken back."""
+
+    def migrate(self):
+        path = Path(__file__).parents[1] / "migrations" / "18.0.1.3.0" / "post-templates.py"
+        spec = importlib.util.spec_from_file_location("post_templates", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(self.env.cr, "18.0.1.2.0")
+        self.env.invalidate_all()
+
+    def test_managers_lose_the_editor_right_administrators_keep_it(self):
+        editor = self.env.ref("mail.group_mail_template_editor")
+        manager, admin = self.users["manager"], self.users["admin"]
+        editor.users |= manager | admin
+        # A template the manager wrote, used by one agency's rule only.
+        template = self.env["sms.template"].create(
+            {
+                "name": "Old text",
+                "model_id": self.env["ir.model"]._get_id("insurance.policy"),
+                "body": "{{ object.name }}",
+            }
+        )
+        self.rule.sms_template_id = template
+        shipped = self.env.ref("insurance_notify.sms_template_policy_expiry")
+        self.migrate()
+        self.assertFalse(manager.has_group("mail.group_mail_template_editor"))
+        self.assertTrue(admin.has_group("mail.group_mail_template_editor"))
+        self.assertEqual(template.company_id, self.company)
+        self.assertFalse(shipped.company_id)
