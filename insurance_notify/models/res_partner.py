@@ -19,6 +19,10 @@ UNSUBSCRIBE_SCOPE = "insurance_notify-unsubscribe"
 # apps' partners (website forms, CRM, the mail gateway, project sharing, their
 # imports) are never refused: an unreadable number is kept as typed and flagged.
 CLIENT_CONTEXT = "insurance_client"
+# Set around Odoo's automatic partner creation (the mail gateway, partners made
+# from e-mail addresses): with "Prevent duplicate clients" on, what they create
+# is never refused, only flagged for review (insurance_duplicate_review).
+AUTO_PARTNER_CONTEXT = "insurance_auto_partner"
 
 BOOLEAN_CONSENTS = (
     "consent_marketing",
@@ -158,6 +162,13 @@ class ResPartner(models.Model):
         help="Another client (a family member) uses the same mobile number or e-mail "
         "address: saving it is not refused as a duplicate.",
     )
+    insurance_duplicate_review = fields.Boolean(
+        string="Possible Duplicate",
+        copy=False,
+        help="Created or changed by Odoo itself (the mail gateway, a portal sign-up, the "
+        "website) with the mobile number or e-mail address of another client while "
+        "duplicates are prevented: check it and merge or untick.",
+    )
     insurance_policy_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_installment_open_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_notify_message_count = fields.Integer(compute="_compute_insurance_counts")
@@ -184,6 +195,22 @@ class ResPartner(models.Model):
         """Is this an entry made in our own client forms or imports?"""
         return bool(self.env.context.get(CLIENT_CONTEXT))
 
+    @api.model
+    def _insurance_person_entry(self):
+        """Is a person entering this contact (a duplicate is refused) rather than
+        Odoo creating it by itself (a duplicate is flagged)?
+
+        A person: our client forms and imports, and any internal user working as
+        themselves — the Contacts app's form and import, JSON-RPC. Odoo itself:
+        the mail gateway and partners made from e-mail addresses (context), and
+        whatever runs as superuser or in sudo (portal sign-up, website forms,
+        crons) or as a portal or public user."""
+        if self._insurance_client_entry():
+            return True
+        if self.env.su or self.env.context.get(AUTO_PARTNER_CONTEXT):
+            return False
+        return self.env.user._is_internal()
+
     def _compute_consent_proof(self):
         for partner in self:
             partner.consent_proof_text = False
@@ -207,6 +234,21 @@ class ResPartner(models.Model):
         """An import is an entry point: its consent changes are logged as such."""
         with consent_entry("import", company=self.env.company):
             return super().load(fields, data)
+
+    # Odoo makes these partners from e-mail addresses by itself (the composer's
+    # recipients, templates' "To", the chatter's suggested recipients): a
+    # duplicate there is flagged, never refused.
+    @api.model
+    def find_or_create(self, email, assert_valid_email=False):
+        return super(ResPartner, self.with_context(**{AUTO_PARTNER_CONTEXT: True})).find_or_create(
+            email, assert_valid_email=assert_valid_email
+        )
+
+    @api.model
+    def _find_or_create_from_emails(self, emails, additional_values=None):
+        return super(
+            ResPartner, self.with_context(**{AUTO_PARTNER_CONTEXT: True})
+        )._find_or_create_from_emails(emails, additional_values=additional_values)
 
     @api.depends("insurance_policy_ids")
     def _compute_is_insurance_client(self):
@@ -246,8 +288,7 @@ class ResPartner(models.Model):
                     vals["mobile"], self._phone_region(vals.get("country_id"), vals)
                 )
         partners = super().create(vals_list)
-        if ours:
-            partners._check_no_duplicate_clients()
+        partners._insurance_guard_duplicates()
         for partner, proof in zip(partners, proofs, strict=True):
             partner._log_consent_changes({partner.id: {}}, CONSENT_FIELDS, proof)
         if any(PLANNING_FIELDS & vals.keys() for vals in vals_list):
@@ -270,8 +311,8 @@ class ResPartner(models.Model):
                 super(ResPartner, partners).write({**vals, "mobile": mobile})
         else:
             super().write(vals)
-        if ours and {"mobile", "email", "insurance_shared_contact"} & set(vals):
-            self._check_no_duplicate_clients()
+        if {"mobile", "email", "insurance_shared_contact"} & set(vals):
+            self._insurance_guard_duplicates()
         if before:
             self._log_consent_changes(before, consent_changes, proof)
         if PLANNING_FIELDS & vals.keys():
@@ -320,24 +361,64 @@ class ResPartner(models.Model):
                 )
             ) from None
 
+    def _insurance_guard_duplicates(self):
+        """With "Prevent duplicate clients" on: refuse a duplicate a person
+        enters, flag one Odoo creates by itself. Off (the default): nothing."""
+        if not self or not self._insurance_prevent_duplicates():
+            return
+        if self._insurance_person_entry():
+            self._check_no_duplicate_clients()
+        else:
+            self._flag_duplicate_clients()
+
+    @api.model
+    def _insurance_prevent_duplicates(self):
+        return bool(self.env["ir.config_parameter"].sudo().get_param(PARAM_PREVENT_DUPLICATES))
+
     def _check_no_duplicate_clients(self):
         """When the setting is on, refuse a mobile or an e-mail another client has.
 
         One query for the whole batch: an import of thousands of clients stays fast.
         """
-        params = self.env["ir.config_parameter"].sudo()
-        if not self or not params.get_param(PARAM_PREVENT_DUPLICATES):
+        if not self or not self._insurance_prevent_duplicates():
             return
-        # A number shared in a family, confirmed on the card, is no duplicate.
-        mine = self.filtered(lambda p: not p.is_insurer and not p.insurance_shared_contact)
+        conflicts = self._insurance_duplicate_conflicts(first_only=True)
+        if conflicts:
+            raise self._duplicate_error(*conflicts[0])
+
+    def _flag_duplicate_clients(self):
+        """Mark for review the contacts of ``self`` another client shares a mobile
+        or an e-mail with (what Odoo creates by itself is never refused)."""
+        conflicts = self._insurance_duplicate_conflicts()
+        flagged = self.browse({partner.id for partner, _kind, _value, _other in conflicts})
+        flagged = flagged.filtered(lambda partner: not partner.insurance_duplicate_review)
+        if flagged:
+            flagged.sudo().write({"insurance_duplicate_review": True})
+
+    def _insurance_duplicate_exempt(self):
+        # A number shared in a family, confirmed on the card, is no duplicate;
+        # nor are insurers' and companies' addresses (a switchboard, an office).
+        return self.is_insurer or self.is_company or self.insurance_shared_contact
+
+    def _insurance_duplicate_conflicts(self, first_only=False):
+        """[(partner, kind, value, other client)] for the contacts of ``self``
+        whose mobile ("mobile") or e-mail ("email") another client has. One
+        query; contacts of one company (a person and their address) never
+        conflict with each other."""
+        mine = self.filtered(lambda p: not p._insurance_duplicate_exempt())
         seen = {}
+        conflicts = []
         for partner in mine:
             for kind, value in partner._duplicate_keys():
                 other = seen.setdefault((kind, value), partner)
-                if other != partner:
-                    raise self._duplicate_error(partner, kind, value, other)
+                if other != partner and not partner._insurance_same_entity(
+                    other.id, other.commercial_partner_id.id
+                ):
+                    conflicts.append((partner, kind, value, other))
+                    if first_only:
+                        return conflicts
         if not seen:
-            return
+            return conflicts
         mobiles = [value for kind, value in seen if kind == "mobile"]
         emails = [value for kind, value in seen if kind == "email"]
         self.flush_model(
@@ -347,20 +428,24 @@ class ResPartner(models.Model):
                 "email_normalized",
                 "active",
                 "is_insurer",
+                "is_company",
                 "insurance_shared_contact",
+                "commercial_partner_id",
             ]
         )
         # Other apps keep numbers as typed: their sanitized form is compared too.
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT id, mobile, phone_sanitized, email_normalized FROM res_partner
+                SELECT id, mobile, phone_sanitized, email_normalized, commercial_partner_id
+                  FROM res_partner
                  WHERE active AND NOT COALESCE(is_insurer, FALSE)
+                   AND NOT COALESCE(is_company, FALSE)
                    AND NOT COALESCE(insurance_shared_contact, FALSE)
                    AND id != ALL(%s)
                    AND (mobile = ANY(%s) OR phone_sanitized = ANY(%s)
                         OR email_normalized = ANY(%s))
-                 LIMIT 1
+                 ORDER BY id
                 """,
                 mine.ids,
                 mobiles,
@@ -368,20 +453,36 @@ class ResPartner(models.Model):
                 emails,
             )
         )
-        if rows:
-            other_id, other_mobile, other_sanitized, other_email = rows[0]
-            if other_mobile in mobiles:
-                kind, value = "mobile", other_mobile
-            elif other_sanitized in mobiles:
-                kind, value = "mobile", other_sanitized
-            else:
-                kind, value = "email", other_email
-            partner = seen[(kind, value)]
-            raise self._duplicate_error(partner, kind, value, self.browse(other_id))
+        for other_id, other_mobile, other_sanitized, other_email, other_entity in rows:
+            for kind, value in (
+                ("mobile", other_mobile),
+                ("mobile", other_sanitized),
+                ("email", other_email),
+            ):
+                partner = seen.get((kind, value)) if value else None
+                if partner is None or partner._insurance_same_entity(other_id, other_entity):
+                    continue
+                conflicts.append((partner, kind, value, self.browse(other_id)))
+                if first_only:
+                    return conflicts
+                break
+        return conflicts
+
+    def _insurance_same_entity(self, other_id, other_entity_id):
+        """Is the other contact this one's company, or a contact of its company?"""
+        return self.commercial_partner_id.id in (other_entity_id, other_id)
 
     def _duplicate_keys(self):
-        if self.mobile:
-            yield "mobile", self.mobile
+        mobile = self.mobile
+        if mobile and not self._insurance_client_entry():
+            # Our client entries store E.164 already; other entries keep what
+            # was typed, so read it in the client's country to compare.
+            try:
+                mobile = phone.normalize(mobile, self._phone_region()) or mobile
+            except phone.InvalidPhone:
+                pass
+        if mobile:
+            yield "mobile", mobile
         email = email_normalize(self.email or "")
         if email:
             yield "email", email
