@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools.translate import translate_sql_constraint
 
 
 def _error_rows(message):
@@ -6,8 +7,19 @@ def _error_rows(message):
     return range(rows["from"], rows["to"] + 1)
 
 
+def _moved(message, indexes):
+    """A message of a load of the rows ``indexes`` of the file, about the file's rows."""
+    rows = [indexes[row] for row in _error_rows(message)]
+    moved = {**message, "rows": {"from": rows[0], "to": rows[-1]}}
+    if isinstance(message.get("record"), int) and 0 <= message["record"] < len(indexes):
+        # The row the import screen names ("Error at row …").
+        moved["record"] = indexes[message["record"]]
+    return moved
+
+
 class InsuranceImportMixin(models.AbstractModel):
-    """Imports keep the good rows of a file and report the bad ones.
+    """Imports keep the good rows of a file and report the bad ones, each at its
+    own row (never the batch's first row, where Odoo repeats a batch's error).
 
     Stock ``load`` rolls everything back on the first bad row. A book of
     business is imported from spreadsheets kept for years, where a few rows
@@ -19,7 +31,49 @@ class InsuranceImportMixin(models.AbstractModel):
     _description = "Import that keeps the good rows"
 
     @api.model
+    def _insurance_import_keeps_good_rows(self):
+        """Does an import of this model keep its good rows? (The import wizard's.)
+        Otherwise the file is all or nothing, as stock, and only the bad rows
+        are named."""
+        return True
+
+    @api.model
+    def _insurance_constraint_message(self, key, default):
+        """The message of SQL constraint ``key`` in the user's language."""
+        lang = self.env.lang or "en_US"
+        if lang == "en_US":
+            return default
+        try:
+            return translate_sql_constraint(self.env.cr, key, lang) or default
+        except TypeError:  # not reflected yet (during the add-on's installation)
+            return default
+
+    @api.model
+    def _insurance_translate_constraint_errors(self, messages):
+        """Odoo's load reports a violated CHECK in English ("'A policy cannot end
+        before it starts.'"): give it in the user's language."""
+        texts = {
+            f"'{message}'": self._insurance_constraint_message(f"{self._table}_{name}", message)
+            for name, _definition, message in self._sql_constraints
+        }
+        return [
+            {**message, "message": texts[message["message"]]}
+            if message.get("message") in texts
+            else message
+            for message in messages
+        ]
+
+    @api.model
     def load(self, fields, data):
+        result = self._insurance_load(fields, data)
+        if result.get("messages"):
+            result = {
+                **result,
+                "messages": self._insurance_translate_constraint_errors(result["messages"]),
+            }
+        return result
+
+    def _insurance_load(self, fields, data):
         result = super().load(fields, data)
         if not self.env.context.get("import_file"):
             return result
@@ -42,6 +96,8 @@ class InsuranceImportMixin(models.AbstractModel):
             kept.append(message)
             bad |= own
         messages = [m for m in result["messages"] if m.get("type") != "error"] + kept
+        if not self._insurance_import_keeps_good_rows():
+            return {**result, "messages": messages}
         for _attempt in range(2):
             indexes = [index for index in range(len(data)) if index not in bad]
             if not indexes:
@@ -53,7 +109,7 @@ class InsuranceImportMixin(models.AbstractModel):
             if any(not m.get("rows") for m in more):
                 return {**result, "messages": messages + more}
             for message in more:
-                rows = [indexes[row] for row in _error_rows(message)]
-                bad.update(rows)
-                messages.append({**message, "rows": {"from": rows[0], "to": rows[-1]}})
+                moved = _moved(message, indexes)
+                bad.update(_error_rows(moved))
+                messages.append(moved)
         return {**result, "messages": messages}

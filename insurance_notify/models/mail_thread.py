@@ -19,9 +19,7 @@ class MailThread(models.AbstractModel):
         """The mail gateway creates partners by itself (a task's author, a lead's
         contact): with "Prevent duplicate clients" on they are flagged for review,
         never refused — an incoming e-mail is never lost to that setting."""
-        return super(
-            MailThread, self.with_context(**{AUTO_PARTNER_CONTEXT: True})
-        ).message_process(
+        return super(MailThread, self.with_context(**{AUTO_PARTNER_CONTEXT: True})).message_process(
             model,
             message,
             custom_values=custom_values,

@@ -9,6 +9,7 @@ from odoo.tools import SQL, email_normalize
 from odoo.tools.misc import hash_sign, verify_hash_signed
 
 from ..lib.notify_engine import phone
+from . import entry_bounds
 
 PARAM_CONSENT_PHONE = "insurance_notify.default_consent_phone"
 PARAM_CONSENT_EMAIL = "insurance_notify.default_consent_email"
@@ -72,7 +73,9 @@ def _param_default(param):
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    # The Clients menu's import keeps its good rows; every import of contacts
+    # names the bad row (insurance.import.mixin).
+    _inherit = ["res.partner", "insurance.import.mixin"]
 
     is_insurer = fields.Boolean(
         string="Insurer",
@@ -190,6 +193,23 @@ class ResPartner(models.Model):
             else:
                 partner.insurance_mobile_unreadable = False
 
+    @api.constrains("birthdate", "consent_valid_until")
+    def _check_insurance_dates(self):
+        """A birth date in the future or a date before 1900 is a typo: refused in
+        the user's language, on the form and per row of an import."""
+        for partner in self:
+            if partner.birthdate:
+                entry_bounds.check_date(
+                    partner, "birthdate", partner.birthdate, partner.display_name, future=False
+                )
+            if partner.consent_valid_until:
+                entry_bounds.check_date(
+                    partner,
+                    "consent_valid_until",
+                    partner.consent_valid_until,
+                    partner.display_name,
+                )
+
     @api.model
     def _insurance_client_entry(self):
         """Is this an entry made in our own client forms or imports?"""
@@ -228,6 +248,11 @@ class ResPartner(models.Model):
         for name in NEVER_DEFAULT:
             defaults.pop(name, None)
         return defaults
+
+    @api.model
+    def _insurance_import_keeps_good_rows(self):
+        # Our Clients menu's import; the Contacts app's stays all or nothing.
+        return self._insurance_client_entry()
 
     @api.model
     def load(self, fields, data):
@@ -343,9 +368,14 @@ class ResPartner(models.Model):
 
     @api.model
     def _normalize_mobile(self, raw, region):
+        """E.164 of a mobile typed in our client forms and imports, read in the
+        client's country (else the company's); refused, in the user's language,
+        when it cannot be read or makes no mobile there (a landline)."""
         try:
-            return phone.normalize(raw, region)
-        except phone.InvalidPhone:
+            return phone.require_mobile(raw, region)
+        except phone.InvalidPhone as error:
+            if error.reason == phone.NOT_MOBILE:
+                raise self._not_mobile_error(raw, region) from None
             # Computed outside the call: the translation extractor reads its arguments.
             country = f" ({region})" if region else ""
             example = phone.example_mobile(region) or "600 123 456"
@@ -360,6 +390,43 @@ class ResPartner(models.Model):
                     example=example,
                 )
             ) from None
+
+    @api.model
+    def _not_mobile_error(self, raw, region):
+        """A landline (or a number of another country typed without its code):
+        say so, and name the countries where the digits would make a mobile."""
+        # The number's own country: a "+48 22…" typed for a client of any country.
+        region = phone.region_of(phone.normalize(raw, region)) or region
+        regions = self.env["res.company"].sudo().search([]).country_id.mapped("code")
+        readings = phone.mobile_readings(raw, [code for code in regions if code != region])
+        countries = self.env["res.country"].search([("code", "in", list(readings))])
+        message = self.env._(
+            "“%(number)s” is not a mobile number in %(country)s (a landline cannot receive "
+            "SMS). Enter the client's mobile, with + and the country code if it is not "
+            "from %(country)s.",
+            number=raw,
+            country=self.env["res.country"].search([("code", "=", region)], limit=1).name or region,
+        )
+        if countries:
+            message += " " + self.env._(
+                "As a number of %(countries)s it would be a mobile: set the client's "
+                "country first.",
+                countries=", ".join(countries.mapped("name")),
+            )
+        return ValidationError(message)
+
+    @api.onchange("mobile", "country_id", "company_id")
+    def _onchange_mobile_validation(self):
+        """On our client forms, a number typed without its country code that makes
+        no mobile in the country chosen so far stays as typed: choosing the
+        client's country afterwards reads it again (phone_validation would
+        have fixed it as a landline of the company's country)."""
+        if self._insurance_client_entry() and self.mobile:
+            try:
+                phone.require_mobile(self.mobile, self._phone_region())
+            except phone.InvalidPhone:
+                return None
+        return super()._onchange_mobile_validation()
 
     def _insurance_guard_duplicates(self):
         """With "Prevent duplicate clients" on: refuse a duplicate a person
@@ -477,10 +544,8 @@ class ResPartner(models.Model):
         if mobile and not self._insurance_client_entry():
             # Our client entries store E.164 already; other entries keep what
             # was typed, so read it in the client's country to compare.
-            try:
+            with contextlib.suppress(phone.InvalidPhone):
                 mobile = phone.normalize(mobile, self._phone_region()) or mobile
-            except phone.InvalidPhone:
-                pass
         if mobile:
             yield "mobile", mobile
         email = email_normalize(self.email or "")

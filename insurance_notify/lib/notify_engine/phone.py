@@ -158,6 +158,14 @@ def require_mobile(raw: str, region: str | None) -> str:
     return e164
 
 
+def region_of(e164: str) -> str | None:
+    """ISO code of the country an E.164 number belongs to ("+48 22…" -> "PL")."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or None
+    except NumberParseException:
+        return None
+
+
 def mobile_readings(raw: str, regions) -> dict[str, str]:
     """{region: E.164} for each of ``regions`` in which ``raw`` reads as a mobile.
 
