@@ -11,10 +11,10 @@ class BaseImportImport(models.TransientModel):
         lines, and the import screen shows that count ("Error at row 0" for the
         line under the header): a broker looking for the bad row in the file
         looks one or two lines too high. Only models with
-        insurance.import.mixin (policies, installments, contacts) are changed.
+        insurance.import.mixin (policies, installments) and contacts are changed.
         """
         result = super().execute_import(fields, columns, options, dryrun=dryrun)
-        ours = self.pool["insurance.import.mixin"]._inherit_children
+        ours = {"res.partner", *self.pool["insurance.import.mixin"]._inherit_children}
         if self.res_model not in ours or not result.get("messages"):
             return result
         first_line = 1 + (1 if options.get("has_headers") else 0) + (options.get("skip") or 0)

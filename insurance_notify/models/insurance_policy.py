@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from . import entry_bounds
+from .insurance_import_mixin import constraint_message
 
 _logger = logging.getLogger(__name__)
 
@@ -412,8 +413,8 @@ class InsurancePolicy(models.Model):
         """The dates_in_order CHECK's own message, in the user's language (an
         import reported it in English), with the policy it is about."""
         if start and end and end < start:
-            message = self.env["insurance.import.mixin"]._insurance_constraint_message(
-                "insurance_policy_dates_in_order", "A policy cannot end before it starts."
+            message = constraint_message(
+                self.env, "insurance_policy_dates_in_order", "A policy cannot end before it starts."
             )
             raise ValidationError(f"{message} ({policy_name})" if policy_name else message)
 

@@ -10,6 +10,7 @@ from odoo.tools.misc import hash_sign, verify_hash_signed
 
 from ..lib.notify_engine import phone
 from . import entry_bounds
+from .insurance_import_mixin import load_keeping_good_rows
 
 PARAM_CONSENT_PHONE = "insurance_notify.default_consent_phone"
 PARAM_CONSENT_EMAIL = "insurance_notify.default_consent_email"
@@ -39,6 +40,8 @@ BOOLEAN_CONSENTS = (
 )
 # Dates of the client card that events are planned on (birthday, consent renewal).
 PLANNING_FIELDS = frozenset({"birthdate", "consent_valid_until"})
+# What makes a contact a duplicate of another client, or stops it being one.
+DUPLICATE_FIELDS = frozenset({"mobile", "email", "insurance_shared_contact"})
 CONSENT_FIELDS = (*BOOLEAN_CONSENTS, "consent_valid_until")
 # Service channels the default-consent settings may pre-tick; marketing and the
 # purposes are always ticked by someone, with the client's word.
@@ -73,9 +76,7 @@ def _param_default(param):
 
 
 class ResPartner(models.Model):
-    # The Clients menu's import keeps its good rows; every import of contacts
-    # names the bad row (insurance.import.mixin).
-    _inherit = ["res.partner", "insurance.import.mixin"]
+    _inherit = "res.partner"
 
     is_insurer = fields.Boolean(
         string="Insurer",
@@ -250,15 +251,15 @@ class ResPartner(models.Model):
         return defaults
 
     @api.model
-    def _insurance_import_keeps_good_rows(self):
-        # Our Clients menu's import; the Contacts app's stays all or nothing.
-        return self._insurance_client_entry()
-
-    @api.model
     def load(self, fields, data):
-        """An import is an entry point: its consent changes are logged as such."""
+        """An import is an entry point: its consent changes are logged as such.
+
+        The Clients menu's import keeps its good rows; the Contacts app's stays
+        all or nothing, as stock; both name each bad row (insurance_import_mixin)."""
         with consent_entry("import", company=self.env.company):
-            return super().load(fields, data)
+            return load_keeping_good_rows(
+                self, super().load, fields, data, keep_good_rows=self._insurance_client_entry()
+            )
 
     # Odoo makes these partners from e-mail addresses by itself (the composer's
     # recipients, templates' "To", the chatter's suggested recipients): a
@@ -313,7 +314,8 @@ class ResPartner(models.Model):
                     vals["mobile"], self._phone_region(vals.get("country_id"), vals)
                 )
         partners = super().create(vals_list)
-        partners._insurance_guard_duplicates()
+        if any(DUPLICATE_FIELDS & vals.keys() for vals in vals_list):
+            partners._insurance_guard_duplicates()
         for partner, proof in zip(partners, proofs, strict=True):
             partner._log_consent_changes({partner.id: {}}, CONSENT_FIELDS, proof)
         if any(PLANNING_FIELDS & vals.keys() for vals in vals_list):
@@ -336,7 +338,7 @@ class ResPartner(models.Model):
                 super(ResPartner, partners).write({**vals, "mobile": mobile})
         else:
             super().write(vals)
-        if {"mobile", "email", "insurance_shared_contact"} & set(vals):
+        if DUPLICATE_FIELDS & vals.keys():
             self._insurance_guard_duplicates()
         if before:
             self._log_consent_changes(before, consent_changes, proof)
@@ -575,8 +577,11 @@ class ResPartner(models.Model):
         message += " " + self.env._(
             "If the number or address is shared in a family, tick “Shared Number” on the card."
         )
-        # An import reports the row's error (load() catches UserError only).
-        if self.env.context.get("import_file") or not other.sudo(False).has_access("read"):
+        # An import reports the row's error (load() catches UserError only);
+        # load() sets _import_current_module, with or without the import wizard.
+        context = self.env.context
+        importing = "import_file" in context or "_import_current_module" in context
+        if importing or not other.sudo(False).has_access("read"):
             return ValidationError(message)
         action = {
             "type": "ir.actions.act_window",
