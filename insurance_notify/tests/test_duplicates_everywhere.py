@@ -173,12 +173,12 @@ class TestContactsApp(DuplicateSetup, NotifyCase):
 
     def test_partners_made_from_email_addresses_are_flagged_not_refused(self):
         self.existing.company_id = self.env["res.company"].create({"name": "Hidden Agency"})
-        partner = (
+        [partner] = (
             self.env["res.partner"]
             .with_user(self.employee)
             ._find_or_create_from_emails(["Ewa <ewa.nowak@example.com>"])
         )
-        self.assertEqual(len(partner), 1)
+        self.assertTrue(partner)
         self.assertNotEqual(partner, self.existing)
         self.assertTrue(partner.insurance_duplicate_review)
 
