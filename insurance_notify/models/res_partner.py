@@ -21,9 +21,10 @@ UNSUBSCRIBE_SCOPE = "insurance_notify-unsubscribe"
 # apps' partners (website forms, CRM, the mail gateway, project sharing, their
 # imports) are never refused: an unreadable number is kept as typed and flagged.
 CLIENT_CONTEXT = "insurance_client"
-# Set around Odoo's automatic partner creation (the mail gateway, partners made
-# from e-mail addresses): with "Prevent duplicate clients" on, what they create
-# is never refused, only flagged for review (insurance_duplicate_review).
+# Set around Odoo's automatic partner creation from e-mail addresses (the
+# composer's recipients, templates): with "Prevent duplicate clients" on, what
+# it creates is never refused, only flagged (insurance_duplicate_review). The
+# mail gateway needs no key: it creates its documents and partners in sudo.
 AUTO_PARTNER_CONTEXT = "insurance_auto_partner"
 
 BOOLEAN_CONSENTS = (
@@ -223,9 +224,9 @@ class ResPartner(models.Model):
 
         A person: our client forms and imports, and any internal user working as
         themselves — the Contacts app's form and import, JSON-RPC. Odoo itself:
-        the mail gateway and partners made from e-mail addresses (context), and
-        whatever runs as superuser or in sudo (portal sign-up, website forms,
-        crons) or as a portal or public user."""
+        partners made from e-mail addresses (context), and whatever runs as
+        superuser or in sudo (the mail gateway's message_new, portal sign-up,
+        website forms, crons) or as a portal or public user."""
         if self._insurance_client_entry():
             return True
         if self.env.su or self.env.context.get(AUTO_PARTNER_CONTEXT):
