@@ -24,4 +24,3 @@ from . import res_config_settings
 from . import mail_template
 from . import insurance_task_reminder
 from . import project_task
-from . import base_import_import

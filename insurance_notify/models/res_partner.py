@@ -400,7 +400,8 @@ class ResPartner(models.Model):
         say so, and name the countries where the digits would make a mobile."""
         # The number's own country: a "+48 22…" typed for a client of any country.
         region = phone.region_of(phone.normalize(raw, region)) or region
-        regions = self.env["res.company"].sudo().search([]).country_id.mapped("code")
+        companies = self.env["res.company"].sudo().search([("country_id", "!=", False)])
+        regions = companies.country_id.mapped("code")
         readings = phone.mobile_readings(raw, [code for code in regions if code != region])
         countries = self.env["res.country"].search([("code", "in", list(readings))])
         message = self.env._(
