@@ -1,14 +1,14 @@
 {
     "name": "Insurance Notifications",
     "summary": "Policy book and automatic SMS / e-mail reminders for insurance brokers",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Insurance",
     "website": "https://github.com/insurance-notify/insurance_notify",
     "author": "insurance_notify",
     "license": "LGPL-3",
     "maintainers": ["insurance-notify"],
     "application": True,
-    "depends": ["mail", "sms", "phone_validation", "contacts", "project"],
+    "depends": ["mail", "sms", "phone_validation", "contacts", "project", "base_import"],
     "external_dependencies": {"python": ["phonenumbers", "requests", "anyascii"]},
     "data": [
         "security/insurance_security.xml",

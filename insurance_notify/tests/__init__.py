@@ -34,3 +34,5 @@ from . import test_task_reminders_tour
 from . import test_template_authoring
 from . import test_template_languages
 from . import test_tour
+from . import test_duplicates_everywhere
+from . import test_entry_edges
