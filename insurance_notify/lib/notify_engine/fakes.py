@@ -276,3 +276,90 @@ class FakeTwilio(FakeProvider):
 
 def _public(message):
     return {name: value for name, value in message.items() if not name.startswith("_")}
+
+
+def expand_sms_do(form):
+    """SMSAPI's reading of one ``sms.do`` form: ``(number, idx, text)`` per
+    recipient, with ``[%1%]``..``[%4%]`` filled from ``param1``..``param4``."""
+    numbers = [n.strip() for n in form.get("to", "").split(",") if n.strip()]
+    keys = form.get("idx", "").split("|") if "idx" in form else [None] * len(numbers)
+    params = [form[f"param{i}"].split("|") if f"param{i}" in form else None for i in range(1, 5)]
+    recipients = []
+    for j, number in enumerate(numbers):
+        text = form.get("message", "")
+        for i, values in enumerate(params, start=1):
+            if values is not None:
+                text = text.replace(f"[%{i}%]", values[j] if j < len(values) else "")
+        recipients.append((number, keys[j] if j < len(keys) else None, text))
+    return recipients
+
+
+class FakeSmsapi(FakeProvider):
+    """One SMSAPI account answering ``sms.do`` as api.smsapi.pl does: many
+    recipients per request (comma-separated ``to``, pipe-separated ``idx`` and
+    ``param1``..``param4``), ``check_idx`` refusing the whole request with
+    error 53 when any of its keys was seen, numbers listed in
+    ``invalid`` left out of ``list`` and named in ``invalid_numbers``, and one
+    ``list`` entry per accepted recipient with every field SMSAPI shows.
+    ``delivered`` is what reached the handsets: ``(number, idx, text)``.
+    ``lose_answers`` drops the answer after the messages were accepted."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = {}
+        self.delivered: list[tuple[str, str | None, str]] = []
+        self.invalid: set[str] = set()
+        self.lose_answers = False
+        self._ids = itertools.count(1)
+        self.respond(self._answer)
+
+    def _answer(self, request):
+        if request.path == "/profile":
+            return Reply(200, {"points": 10.0, "name": "Broker", "username": "broker"})
+        recipients = expand_sms_do(request.form)
+        with self._lock:
+            if request.form.get("check_idx") == "1" and any(
+                k in self.seen for _, k, _ in recipients
+            ):
+                return Reply(200, {"error": 53, "message": "Not unique idx"})
+            good = [r for r in recipients if r[0] not in self.invalid]
+            bad = [r for r in recipients if r[0] in self.invalid]
+            if not good:
+                return Reply(
+                    200,
+                    {
+                        "error": 13,
+                        "message": "No correct phone numbers",
+                        "invalid_numbers": [
+                            {"number": n, "submitted_number": n, "message": "Invalid phone number"}
+                            for n, _, _ in bad
+                        ],
+                    },
+                )
+            entries = []
+            for number, key, text in good:
+                ref = f"{next(self._ids):016X}"
+                self.seen[key] = ref
+                self.delivered.append((number, key, text))
+                entries.append(
+                    {
+                        "id": ref,
+                        "points": 0.16 * sms.analyze(text).parts,
+                        "number": number,
+                        "date_sent": int(time.time()),
+                        "submitted_number": number,
+                        "status": "QUEUE",
+                        "error": None,
+                        "idx": key,
+                        "parts": sms.analyze(text).parts,
+                    }
+                )
+        if self.lose_answers:
+            return Reply(drop=True)
+        body = {"count": len(entries), "list": entries}
+        if bad:
+            body["invalid_numbers"] = [
+                {"number": n, "submitted_number": n, "message": "Invalid phone number"}
+                for n, _, _ in bad
+            ]
+        return Reply(200, body)
