@@ -302,7 +302,8 @@ class FakeSmsapi(FakeProvider):
     ``invalid`` left out of ``list`` and named in ``invalid_numbers``, and one
     ``list`` entry per accepted recipient with every field SMSAPI shows.
     ``delivered`` is what reached the handsets: ``(number, idx, text)``.
-    ``lose_answers`` drops the answer after the messages were accepted."""
+    ``lose_answers`` drops the answer after the messages were accepted;
+    ``latency`` (seconds) delays every answer, as a distant provider would."""
 
     def __init__(self):
         super().__init__()
@@ -310,6 +311,7 @@ class FakeSmsapi(FakeProvider):
         self.delivered: list[tuple[str, str | None, str]] = []
         self.invalid: set[str] = set()
         self.lose_answers = False
+        self.latency = 0.0
         self._ids = itertools.count(1)
         self.respond(self._answer)
 
@@ -355,11 +357,11 @@ class FakeSmsapi(FakeProvider):
                     }
                 )
         if self.lose_answers:
-            return Reply(drop=True)
+            return Reply(drop=True, delay=self.latency)
         body = {"count": len(entries), "list": entries}
         if bad:
             body["invalid_numbers"] = [
                 {"number": n, "submitted_number": n, "message": "Invalid phone number"}
                 for n, _, _ in bad
             ]
-        return Reply(200, body)
+        return Reply(200, body, delay=self.latency)
