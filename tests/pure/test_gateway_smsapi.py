@@ -371,9 +371,12 @@ def test_token_is_required():
 )
 def test_account_wide_failure_stops_the_batch(fake, make_gateway, reply, error_class):
     fake.respond(lambda _request: reply)
-    results = make_gateway(batch=False).send([sms(key="a"), sms(key="b"), sms(key="c")])
+    gateway = make_gateway(batch=False)
+    results = gateway.send([sms(key="a"), sms(key="b"), sms(key="c")])
 
-    assert len(fake.received) == 1
+    # A throttled request goes again a few times before the batch stops.
+    tries = 1 + gateway.throttle_retries if error_class == base.RATE_LIMIT else 1
+    assert len(fake.received) == tries
     assert [r.key for r in results] == ["a", "b", "c"]
     assert {r.error_class for r in results} == {error_class}
     assert [r.not_tried for r in results] == [False, True, True]
@@ -740,3 +743,22 @@ def test_texts_too_different_for_one_message_go_one_by_one(smsapi):
     assert all(r.accepted for r in results)
     assert sorted(text for _n, _k, text in smsapi.delivered) == sorted(bodies)
     assert all("," not in r.form["to"] for r in smsapi.received)
+
+
+def test_a_throttled_request_waits_and_goes_again(fake, make_gateway):
+    answers = iter([Reply(429, b"slow down"), Reply(429, b"slow down")])
+    fake.respond(lambda request: next(answers, Reply(200, ok_answer(idx=request.form["idx"]))))
+    [result] = make_gateway().send([sms()])
+    assert result.accepted
+    assert len(fake.received) == 3
+
+
+def test_requests_start_no_faster_than_the_senders_rate(fake, make_gateway):
+    fake.respond(lambda request: Reply(200, ok_answer(idx=request.form["idx"])))
+    gateway = make_gateway(batch=False, rate=50, concurrency=10)
+    start = time.monotonic()
+    results = gateway.send([sms(key=f"k{n}") for n in range(26)])
+    elapsed = time.monotonic() - start
+    assert all(r.accepted for r in results)
+    # 26 requests at 50 a second: the last starts 25 / 50 = 0.5 s after the first.
+    assert elapsed >= 0.48

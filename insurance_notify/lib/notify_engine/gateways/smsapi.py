@@ -132,6 +132,8 @@ class SmsapiGateway(HttpGateway):
         normalize=False,
         timeout=DEFAULT_TIMEOUT,
         batch=True,
+        concurrency=None,
+        rate=None,
     ):
         if not token:
             raise ValueError("SMSAPI needs an API token")
@@ -145,6 +147,7 @@ class SmsapiGateway(HttpGateway):
         self.timeout = timeout
         self.batch = bool(batch)
         self._host = urlsplit(self.api_url).netloc
+        self._set_throughput(concurrency, rate)
         self._session = self._new_session()
         self._session.headers["Authorization"] = f"Bearer {token}"
 
