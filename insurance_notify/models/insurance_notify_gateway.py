@@ -4,7 +4,7 @@ import secrets
 from werkzeug.urls import url_join
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.notify_engine import optout
 from ..lib.notify_engine.gateways import PROVIDERS, make_gateway
@@ -120,6 +120,15 @@ class InsuranceNotifyGateway(models.Model):
     )
     last_outage_start = fields.Datetime(readonly=True)
     last_outage_end = fields.Datetime(readonly=True)
+    parallel_requests = fields.Integer(
+        default=10,
+        help="How many requests to the provider are in flight at once while a chunk is sent.",
+    )
+    rate_per_second = fields.Float(
+        string="Messages per Second",
+        help="The sender's throughput at the provider (Twilio: about 1 for a long code, "
+        "10 for an alphanumeric sender); requests start no faster. 0: no limit.",
+    )
     cost_per_part = fields.Monetary(
         help="What the provider bills for one SMS part, for cost estimates and history."
     )
@@ -187,6 +196,7 @@ class InsuranceNotifyGateway(models.Model):
                 "test_mode": self.test_mode,
                 "flash": self.flash,
                 "notify_url": self._delivery_report_url(),
+                **self._throughput_settings(),
             }
         if self.provider == "twilio":
             if not (self.twilio_account_sid and self.twilio_auth_token):
@@ -203,8 +213,20 @@ class InsuranceNotifyGateway(models.Model):
                 "messaging_service_sid": self.twilio_messaging_service_sid or None,
                 "api_url": self.api_url or DEFAULT_API_URLS["twilio"],
                 "status_callback": self._delivery_report_url(),
+                **self._throughput_settings(),
             }
         return {}
+
+    def _throughput_settings(self):
+        return {"concurrency": self.parallel_requests or None, "rate": self.rate_per_second or None}
+
+    @api.constrains("parallel_requests", "rate_per_second")
+    def _check_throughput(self):
+        for gateway in self:
+            if not 1 <= gateway.parallel_requests <= 100:
+                raise ValidationError(self.env._("Parallel requests must be between 1 and 100."))
+            if gateway.rate_per_second < 0:
+                raise ValidationError(self.env._("Messages per second cannot be negative."))
 
     def _is_idempotent(self):
         """Whether resending under the same key never duplicates at this provider."""
