@@ -14,17 +14,21 @@ _logger = logging.getLogger(__name__)
 DEFAULT_API_URLS = {
     "smsapi": "https://api.smsapi.pl",
     "twilio": "https://api.twilio.com",
+    "whatsapp": "https://graph.facebook.com",
 }
 
 # Delivery-report routes (see controllers/main.py), completed by the gateway's secret.
 DLR_ROUTES = {
     "smsapi": "/insurance_notify/dlr/smsapi/",
     "twilio": "/insurance_notify/dlr/twilio/",
+    # Meta posts statuses and clients' messages to one address (controllers/whatsapp.py).
+    "whatsapp": "/insurance_notify/whatsapp/",
 }
 # Inbound-message (reply) routes, completed by the same secret.
 INBOUND_ROUTES = {
     "smsapi": "/insurance_notify/inbound/smsapi/",
     "twilio": "/insurance_notify/inbound/twilio/",
+    "whatsapp": "/insurance_notify/whatsapp/",
 }
 
 
@@ -50,6 +54,7 @@ class InsuranceNotifyGateway(models.Model):
             ("sandbox", "Sandbox (keeps messages, sends nothing)"),
             ("smsapi", "SMSAPI"),
             ("twilio", "Twilio"),
+            ("whatsapp", "WhatsApp (Meta Cloud API)"),
         ],
         required=True,
         default="sandbox",
@@ -80,6 +85,31 @@ class InsuranceNotifyGateway(models.Model):
     twilio_auth_token = fields.Char(groups="base.group_system", copy=False)
     twilio_messaging_service_sid = fields.Char(
         string="Twilio Messaging Service SID", groups="base.group_system"
+    )
+    whatsapp_access_token = fields.Char(groups="base.group_system", copy=False)
+    whatsapp_phone_number_id = fields.Char(
+        string="WhatsApp Phone Number ID", groups="base.group_system", copy=False
+    )
+    whatsapp_business_account_id = fields.Char(
+        string="WhatsApp Business Account ID", groups="base.group_system", copy=False
+    )
+    whatsapp_app_secret = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="The Meta app's secret: Meta signs every webhook with it (X-Hub-Signature-256).",
+    )
+    whatsapp_verify_token = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        default=lambda self: _new_secret(),
+        help="Given to Meta with the webhook address; Meta repeats it to check the address.",
+    )
+    whatsapp_price_utility = fields.Monetary(
+        string="Price per Utility Message", help="What Meta bills for a utility template message."
+    )
+    whatsapp_price_marketing = fields.Monetary(
+        string="Price per Marketing Message",
+        help="What Meta bills for a marketing template message.",
     )
     webhook_secret = fields.Char(
         groups="base.group_system",
@@ -215,6 +245,21 @@ class InsuranceNotifyGateway(models.Model):
                 "status_callback": self._delivery_report_url(),
                 **self._throughput_settings(),
             }
+        if self.provider == "whatsapp":
+            if not (self.whatsapp_access_token and self.whatsapp_phone_number_id):
+                raise UserError(
+                    self.env._(
+                        "The gateway %(name)s needs a WhatsApp access token and phone number ID.",
+                        name=self.name,
+                    )
+                )
+            return {
+                "access_token": self.whatsapp_access_token,
+                "phone_number_id": self.whatsapp_phone_number_id,
+                "business_account_id": self.whatsapp_business_account_id or None,
+                "api_url": self.api_url or DEFAULT_API_URLS["whatsapp"],
+                **self._throughput_settings(),
+            }
         return {}
 
     def _throughput_settings(self):
@@ -341,7 +386,7 @@ class InsuranceNotifyGateway(models.Model):
         found = Message.search_read(
             [
                 ("gateway_id", "=", self.id),
-                ("channel", "=", "sms"),
+                ("channel", "in", ("sms", "whatsapp")),
                 "|",
                 ("provider_ref", "in", refs),
                 ("key", "in", keys),
@@ -387,6 +432,7 @@ class InsuranceNotifyGateway(models.Model):
                     word=optout.first_word(message.text),
                     gateway=self.name,
                 ),
+                channel="whatsapp" if self.provider == "whatsapp" else "sms",
             )
             opted_out += 1
         return opted_out
