@@ -42,7 +42,7 @@ class InsuranceWhatsappTemplate(models.Model):
         required=True, help="The template's name in the WhatsApp Business account (lowercase, _)."
     )
     language_code = fields.Char(
-        string="Language", required=True, help="Meta's language code: pl, lt, en_US, ..."
+        string="Template Language", required=True, help="Meta's language code: pl, lt, en_US, ..."
     )
     category = fields.Selection(
         [("utility", "Utility"), ("marketing", "Marketing"), ("authentication", "Authentication")],

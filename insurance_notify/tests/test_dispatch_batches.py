@@ -58,9 +58,11 @@ class TestTwilioThroughput(StatefulCase):
     def test_the_gateways_throughput_reaches_its_adapter_and_bad_values_are_refused(self):
         self.env.ref("base.lang_pl").active = True
         admin = new_test_user(
-            self.env, "throughput_admin", groups="base.group_system", lang="pl_PL"
+            self.env,
+            "throughput_admin",
+            groups="base.group_system,insurance_notify.group_insurance_manager",
         )
-        gateway = self.gw_twilio.with_user(admin)
+        gateway = self.gw_twilio.with_user(admin).with_context(lang="pl_PL")
         gateway.write({"parallel_requests": 5, "rate_per_second": 20})
         adapter = gateway._make_adapter()
         self.assertEqual((adapter.concurrency, adapter.rate), (5, 20.0))
