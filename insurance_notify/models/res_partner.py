@@ -676,7 +676,7 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _insurance_opt_out_number(self, number, company, note):
+    def _insurance_opt_out_number(self, number, company, note, channel="sms"):
         """A reply STOP from ``number`` received by ``company``'s gateway.
 
         A STOP answers the company whose number it reached: it withdraws the SMS
@@ -695,10 +695,11 @@ class ResPartner(models.Model):
         Partner = self.sudo().with_context(active_test=False)
         matching = Partner.search([("phone_sanitized", "=", e164)])
         partners = matching.filtered(lambda partner: partner._insurance_client_of(company))
-        if matching == partners:
+        # A STOP on WhatsApp withdraws WhatsApp only: the SMS blacklist stays as it was.
+        if matching == partners and channel == "sms":
             self.env["phone.blacklist"].sudo()._add([e164], message=note)
         with consent_entry("stop", company=company, proof_text=note):
-            partners.filtered("consent_sms")._withdraw_consent("sms")
+            partners.filtered(f"consent_{channel}")._withdraw_consent(channel)
         return partners
 
     def _insurance_client_of(self, company):
