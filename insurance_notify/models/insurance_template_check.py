@@ -226,9 +226,9 @@ class InsuranceTemplateCheck(models.AbstractModel):
     def _insurance_senders(self):
         """The rules, bulk sends and task reminders (active or not) sending
         with these templates."""
-        field = TEMPLATE_FIELDS[self._name]
+        field = TEMPLATE_FIELDS.get(self._name)
         senders = []
-        if not self.ids:
+        if not self.ids or not field:
             return senders
         for model in self.pool.descendants(["insurance.notify.sender"], "_inherit"):
             Sender = self.env[model]

@@ -302,6 +302,33 @@ class TestTemplatesRunNoCode(SecurityCase):
         with self.assertRaises(AccessError):
             template.write({"subject": "{{ object.env.user.name }}"})
 
+    def test_whatsapp_parameters_are_placeholders_too(self):
+        values = {
+            "name": "Own WhatsApp",
+            "template_name": "own_expiry",
+            "language_code": "pl",
+            "model_id": self.policy_model,
+            "body": "Dzień dobry {{1}}, polisa {{2}} wygasa.",
+        }
+        WhatsApp = self.as_manager("insurance.whatsapp.template")
+        own = WhatsApp.create(
+            {**values, "parameters": "{{ object.partner_id.name }}\n{{ object.name }}"}
+        )
+        self.assertIn("Jan Testowy", own._render_text(self.policy.ids)[self.policy.id])
+        for payload in sms_payloads(self.manager):
+            with self.subTest(payload=payload), self.refused():
+                own.write({"parameters": f"{payload}\n{{{{ object.name }}}}"})
+        # Written into the table anyway, it is not rendered.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE insurance_whatsapp_template SET parameters = %s, write_uid = %s WHERE id = %s",
+            [sms_payloads(self.manager)[0] + "\n{{ object.name }}", self.manager.id, own.id],
+        )
+        own.invalidate_recordset()
+        with self.assertRaisesRegex(UserError, "no administrator wrote"):
+            own._render_text(self.policy.ids)
+        self.assert_still_a_manager()
+
 
 @tagged("post_install", "-at_install")
 class TestUpgradeTakesTheRightBack(SecurityCase):
