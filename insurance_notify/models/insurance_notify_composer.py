@@ -14,6 +14,7 @@ from odoo import models
 from odoo.tools import plaintext2html
 
 from ..lib.notify_engine import compose, sms
+from .insurance_template_check import TemplateCodeError
 
 _logger = logging.getLogger(__name__)
 
@@ -87,8 +88,25 @@ class InsuranceNotifyComposer(models.AbstractModel):
         # times in the text read in the recipient's wall-clock time.
         template = template.with_env(self.env)
         try:
+            # Every text of the template (an e-mail's body is rendered when sent).
+            template._insurance_guard_render_all()
             rendered = template._render_field(field, self.mapped("res_id"), compute_lang=True)
             return {message: rendered[message.res_id] or "" for message in self}
+        except TemplateCodeError as error:
+            # Code in a template no administrator wrote: none of its messages
+            # goes, each says why.
+            _logger.warning("Template %s holds code: not rendered", template.id)
+            self.write(
+                {
+                    "state": "failed",
+                    "reason_code": "template_code",
+                    "reason_params": {
+                        "template": error.template.display_name,
+                        "expression": error.expression[:120],
+                    },
+                }
+            )
+            return dict.fromkeys(self)
         except Exception as error:  # noqa: BLE001 - a broken template must not stop the run
             if len(self) > 1:
                 texts = {}

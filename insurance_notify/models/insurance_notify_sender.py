@@ -53,8 +53,14 @@ class InsuranceNotifySender(models.AbstractModel):
     _name = "insurance.notify.sender"
     _description = "Notification Sender Settings"
 
-    sms_template_id = fields.Many2one("sms.template", string="SMS Template")
-    mail_template_id = fields.Many2one("mail.template", string="E-mail Template")
+    # An agency's senders use its own templates or shared ones (check_company);
+    # a template in use is not deleted, whatever tries (restrict).
+    sms_template_id = fields.Many2one(
+        "sms.template", string="SMS Template", check_company=True, ondelete="restrict"
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template", string="E-mail Template", check_company=True, ondelete="restrict"
+    )
     gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="SMS Gateway",
@@ -139,6 +145,14 @@ class InsuranceNotifySender(models.AbstractModel):
                         "The sending window must start before it ends, between 00:00 and 24:00."
                     )
                 )
+
+    @api.constrains("sms_template_id", "mail_template_id")
+    def _check_templates_render(self):
+        """A template holding code no administrator wrote would fail every
+        message: refused when chosen, not at 8 a.m."""
+        for sender in self:
+            sender.sms_template_id._insurance_check_render_safe()
+            sender.mail_template_id._insurance_check_render_safe()
 
     @api.constrains("sms_max_parts")
     def _check_sms_max_parts(self):

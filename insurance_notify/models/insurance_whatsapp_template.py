@@ -23,7 +23,7 @@ class InsuranceWhatsappTemplate(models.Model):
 
     _name = "insurance.whatsapp.template"
     _description = "WhatsApp Template"
-    _inherit = ["mail.render.mixin"]
+    _inherit = ["mail.render.mixin", "insurance.template.check"]
     _order = "event_type, template_name, language_code"
     _check_company_auto = True
 
@@ -112,6 +112,16 @@ class InsuranceWhatsappTemplate(models.Model):
                         given=len(lines),
                     )
                 )
+
+    @api.constrains("body", "parameters", "model_id")
+    def _check_insurance_code(self):
+        # Placeholders only for users without Odoo's code right: rendered by
+        # the dispatcher (superuser), Odoo's restricted mode would not stop code.
+        self._insurance_check_code_on_save()
+
+    def _render_template(self, template_src, model, res_ids, *args, **kwargs):
+        self._insurance_guard_render(template_src, *args, **kwargs)
+        return super()._render_template(template_src, model, res_ids, *args, **kwargs)
 
     def _parameter_lines(self):
         self.ensure_one()

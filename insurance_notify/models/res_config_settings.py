@@ -66,13 +66,13 @@ class ResConfigSettings(models.TransientModel):
     insurance_task_customer_sms_template_id = fields.Many2one(
         "sms.template",
         string="Customer SMS template",
-        domain=[("model", "=", "project.task")],
+        domain=[("model", "=", "project.task"), ("company_id", "=", False)],
         config_parameter=task_param("customer", "sms_template_id"),
     )
     insurance_task_customer_mail_template_id = fields.Many2one(
         "mail.template",
         string="Customer e-mail template",
-        domain=[("model", "=", "project.task")],
+        domain=[("model", "=", "project.task"), ("company_id", "=", False)],
         config_parameter=task_param("customer", "mail_template_id"),
     )
     insurance_task_customer_lead_time = fields.Float(
@@ -92,13 +92,13 @@ class ResConfigSettings(models.TransientModel):
     insurance_task_operator_sms_template_id = fields.Many2one(
         "sms.template",
         string="Operator SMS template",
-        domain=[("model", "=", "project.task")],
+        domain=[("model", "=", "project.task"), ("company_id", "=", False)],
         config_parameter=task_param("operator", "sms_template_id"),
     )
     insurance_task_operator_mail_template_id = fields.Many2one(
         "mail.template",
         string="Operator e-mail template",
-        domain=[("model", "=", "project.task")],
+        domain=[("model", "=", "project.task"), ("company_id", "=", False)],
         config_parameter=task_param("operator", "mail_template_id"),
     )
     insurance_task_operator_lead_time = fields.Float(
