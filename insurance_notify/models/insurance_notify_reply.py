@@ -19,6 +19,7 @@ import logging
 from datetime import timedelta
 
 import psycopg2
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -115,9 +116,7 @@ class InsuranceNotifyReply(models.Model):
         help="Who the reply reached: the document's broker, else the client's "
         "salesperson, else the company's replies inbox.",
     )
-    activity_id = fields.Many2one(
-        "mail.activity", string="Activity", readonly=True, ondelete="set null"
-    )
+    activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null")
     answered_at = fields.Datetime(readonly=True)
     answered = fields.Boolean(compute="_compute_answered", store=True, index=True)
     response_minutes = fields.Integer(
@@ -445,8 +444,59 @@ class InsuranceNotifyReply(models.Model):
             )
 
     # ------------------------------------------------------------------
+    # Late: unanswered past the company's response target
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _late(self, companies, now):
+        """The replies of ``companies`` still unanswered ``now`` after more
+        working hours (each company's calendar) than its response target."""
+        late = self.browse()
+        for company in companies:
+            target = company.insurance_reply_target_hours
+            calendar = company.resource_calendar_id
+            waiting = self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("answered_at", "=", False),
+                    ("kind", "!=", "stop"),
+                    ("received_at", "<=", now - timedelta(hours=target)),
+                ],
+                order="received_at",
+            )
+            end = pytz.utc.localize(now)
+            for reply in waiting:
+                start = pytz.utc.localize(reply.received_at)
+                hours = (
+                    calendar.get_work_hours_count(start, end, compute_leaves=False)
+                    if calendar
+                    else (end - start).total_seconds() / 3600
+                )
+                if hours > target:
+                    late |= reply
+        return late
+
+    # ------------------------------------------------------------------
     # Answered
     # ------------------------------------------------------------------
+
+    @api.model
+    def _action_for(self, domain):
+        """The replies of ``domain`` (a client's, a document's), as a list."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_notify.action_insurance_notify_reply"
+        )
+        action["domain"] = domain
+        action["context"] = {"create": False}
+        return action
+
+    @api.model
+    def _action_reply_by_sms_for(self, domain):
+        """Reply by SMS from a client card or a document: to its latest SMS reply."""
+        reply = self.search([*domain, ("number", "!=", False)], limit=1)
+        if not reply:
+            raise UserError(self.env._("No SMS from this client to answer yet."))
+        return reply.action_reply_by_sms()
 
     def action_reply_by_sms(self):
         """Open the composer: the thread with this number, the text, its counter."""

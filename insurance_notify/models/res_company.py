@@ -54,6 +54,13 @@ class ResCompany(models.Model):
         help="A reply with one of these words asks to be called back: its activity is a call.",
     )
 
+    insurance_reply_target_hours = fields.Float(
+        string="Answer Replies Within (working hours)",
+        default=4.0,
+        help="A client's reply still unanswered after this many working hours (the "
+        "company's working time) is named in the daily report.",
+    )
+
     def _insurance_reply_keywords(self):
         """kind -> the company's keywords (folded phrases), for replies.classify."""
         self.ensure_one()

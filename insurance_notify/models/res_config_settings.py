@@ -27,6 +27,9 @@ class ResConfigSettings(models.TransientModel):
     insurance_reply_call_back_words = fields.Char(
         related="company_id.insurance_reply_call_back_words", readonly=False
     )
+    insurance_reply_target_hours = fields.Float(
+        related="company_id.insurance_reply_target_hours", readonly=False
+    )
     insurance_reminder_gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="Reminders go through",

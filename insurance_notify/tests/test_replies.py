@@ -503,3 +503,56 @@ class TestReplies(NotifyHttpCase):
         reply = self.sandbox_reply("Tak")
         with self.assertRaises(AccessError):
             reply.with_user(self.other_manager).action_reply_by_sms()
+
+    # ------------------------------------------------------------------
+    # The daily report names the replies nobody answered in time
+    # ------------------------------------------------------------------
+
+    def test_the_daily_report_names_unanswered_replies_past_the_target(self):
+        self.smsapi_inbound("Tak, <i>odnówcie</i> proszę")
+        old = self.replies_from()
+        old.sudo().received_at = fields.Datetime.now() - timedelta(days=4)
+        self.smsapi_inbound("Tak, dziękuję", number="+48600999555")
+        fresh = self.replies_from("+48600999555")
+        now = fields.Datetime.now()
+        late = self.Reply._late(self.company, now)
+        self.assertIn(old, late)
+        self.assertNotIn(fresh, late)
+
+        rule = (
+            self.env["insurance.notify.rule"]
+            .sudo()
+            .search([("company_id", "=", self.company.id)], limit=1)
+        )
+        self.assertTrue(rule, "the demo book has automatic notifications")
+        today = self.env["insurance.notify.message"]._today(self.company)
+        stats = rule._report_stats(today, "Europe/Warsaw")
+        mail = rule._report_mail(self.manager, today, stats)
+        self.assertIn("Jan Kowalski", mail.body_html)
+        self.assertIn("odnówcie", mail.body_html)
+        self.assertNotIn("<i>odnówcie", mail.body_html, "the client's text is escaped")
+        self.assertNotIn("dziękuję", mail.body_html)
+        # Answered: no longer named.
+        old._mark_answered()
+        self.assertNotIn(old, self.Reply._late(self.company, now))
+        # Another company's manager never reads them in their report.
+        mail = rule._report_mail(self.other_manager, today, stats)
+        self.assertNotIn("odnówcie", mail.body_html)
+
+    def test_reply_by_sms_from_the_policy_and_the_client_card(self):
+        self.smsapi_inbound("Tak")
+        reply = self.replies_from()
+        self.assertEqual(self.policy.with_user(self.broker).reply_count, 1)
+        self.assertEqual(self.client.with_user(self.broker).insurance_reply_count, 1)
+        for record in (self.policy, self.client):
+            method = (
+                "action_reply_by_sms"
+                if record._name == "insurance.policy"
+                else "action_insurance_reply_by_sms"
+            )
+            action = getattr(record.with_user(self.broker), method)()
+            self.assertEqual(action["res_model"], "insurance.notify.reply.compose")
+            self.assertEqual(action["context"], {"default_reply_id": reply.id})
+        other = self.env["res.partner"].create({"name": "Bez odpowiedzi"})
+        with self.assertRaisesRegex(UserError, "No SMS"):
+            other.with_user(self.broker).action_insurance_reply_by_sms()
