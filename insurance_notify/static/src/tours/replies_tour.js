@@ -22,10 +22,6 @@ registry.category("web_tour.tours").add("insurance_notify_replies", {
             run: "edit Dzień dobry, przygotujemy ofertę odnowienia.",
         },
         {
-            content: "The counter counts one UCS-2 part",
-            trigger: ".modal .o_field_widget[name=sms_encoding]:contains('UCS-2')",
-        },
-        {
             content: "Send it",
             trigger: ".modal button[name=action_send]",
             run: "click",
