@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import file_path, mute_logger
 
 from ..lib.notify_engine import fakes
@@ -556,3 +556,25 @@ class TestReplies(NotifyHttpCase):
         other = self.env["res.partner"].create({"name": "Bez odpowiedzi"})
         with self.assertRaisesRegex(UserError, "No SMS"):
             other.with_user(self.broker).action_insurance_reply_by_sms()
+
+    def test_the_composer_counts_as_the_broker_types(self):
+        reply = self.sandbox_reply("Tak")
+        action = reply.with_user(self.broker).action_reply_by_sms()
+        composer = Form(
+            self.env[action["res_model"]].with_user(self.broker).with_context(action["context"])
+        )
+        composer.body = "Dzień dobry"
+        self.assertEqual((composer.sms_parts, composer.sms_encoding), (1, "UCS-2"))
+        composer.body = "Dzien dobry " * 20
+        self.assertEqual((composer.sms_parts, composer.sms_encoding), (2, "GSM-7"))
+
+    def test_a_composer_on_another_companys_reply_shows_nothing_and_sends_nothing(self):
+        reply = self.sandbox_reply("Tak, poufne")
+        composer = (
+            self.env["insurance.notify.reply.compose"]
+            .with_user(self.other_manager)
+            .create({"reply_id": reply.id, "body": "x"})
+        )
+        self.assertFalse(composer.thread)
+        with self.assertRaises(AccessError):
+            composer.action_send()

@@ -37,7 +37,10 @@ class InsuranceNotifyReplyCompose(models.TransientModel):
     @api.depends("reply_id")
     def _compute_thread(self):
         for wizard in self:
-            wizard.thread = wizard.reply_id._thread_html(THREAD_SIZE) if wizard.reply_id else False
+            reply = wizard.reply_id
+            # The thread reads sent messages as superuser: only for a reply the user may read.
+            readable = reply and reply.has_access("read")
+            wizard.thread = reply._thread_html(THREAD_SIZE) if readable else False
 
     @api.model
     def _action_open(self, reply):
