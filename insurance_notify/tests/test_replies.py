@@ -578,3 +578,34 @@ class TestReplies(NotifyHttpCase):
         self.assertFalse(composer.thread)
         with self.assertRaises(AccessError):
             composer.action_send()
+
+    def test_a_reply_to_a_task_reminder_reaches_the_tasks_assignee(self):
+        project = self.env["project.project"].create({"name": "Szkody"})
+        task = self.env["project.task"].create(
+            {
+                "name": "Oględziny szkody",
+                "project_id": project.id,
+                "partner_id": self.client.id,
+                "user_ids": [(6, 0, self.manager.ids)],
+            }
+        )
+        self.reminder.sudo().write({"sent_at": fields.Datetime.now() - timedelta(days=5)})
+        self.sent_reminder(task, NUMBER, days_ago=1)
+        self.smsapi_inbound("Proszę zadzwonić przed przyjazdem")
+        reply = self.replies_from()
+        self.assertRecordValues(
+            reply,
+            [{"res_model": "project.task", "res_id": task.id, "user_id": self.manager.id,
+              "kind": "call_back"}],
+        )  # fmt: skip
+        self.assertEqual(task.activity_ids.user_id, self.manager)
+        self.assertEqual(len(self.notes_with(task, "przed przyjazdem")), 1)
+
+    def test_a_policy_without_a_broker_goes_to_the_clients_salesperson(self):
+        self.policy.sudo().user_id = False
+        self.client.sudo().user_id = self.manager
+        self.smsapi_inbound("Tak")
+        self.assertRecordValues(
+            self.replies_from(), [{"res_model": "insurance.policy", "user_id": self.manager.id}]
+        )
+        self.assertEqual(self.policy.activity_ids.user_id, self.manager)
