@@ -609,3 +609,18 @@ class TestReplies(NotifyHttpCase):
             self.replies_from(), [{"res_model": "insurance.policy", "user_id": self.manager.id}]
         )
         self.assertEqual(self.policy.activity_ids.user_id, self.manager)
+
+    def test_the_median_response_time_by_broker(self):
+        for index, minutes in enumerate((5, 10, 600)):
+            self.smsapi_inbound(f"Tak {index}", number=f"+4860099911{index}")
+            reply = self.replies_from(f"+4860099911{index}")
+            reply.sudo().write({"user_id": self.broker.id, "response_minutes": minutes,
+                                "answered_at": fields.Datetime.now()})  # fmt: skip
+        groups = self.Reply.with_user(self.manager).read_group(
+            [("user_id", "=", self.broker.id), ("answered", "=", True)],
+            ["response_minutes"],
+            ["user_id"],
+        )
+        self.assertEqual(groups[0]["response_minutes"], 10)
+        with self.assertRaises(ValueError):
+            self.Reply._read_group([], ["user_id"], ["text:median"])
