@@ -22,13 +22,23 @@ registry.category("web_tour.tours").add("insurance_notify_replies", {
             run: "edit Dzień dobry, przygotujemy ofertę odnowienia.",
         },
         {
+            content: "Leave the text (Tab): the counter follows it",
+            trigger: ".modal .o_field_widget[name=body] textarea",
+            run: "press Tab",
+        },
+        {
+            content: "The counter counts one UCS-2 part",
+            trigger: ".modal .o_field_widget[name=sms_encoding]:contains('UCS-2')",
+        },
+        {
             content: "Send it",
             trigger: ".modal button[name=action_send]",
             run: "click",
         },
         {
             content: "The reply is answered: its main button is gone",
-            trigger: ".o_form_view:not(:has(.modal)):not(:has(button[name=action_reply_by_sms].btn-primary))",
+            trigger:
+                "body:not(:has(.modal)) .o_action_manager .o_form_view:not(:has(button[name=action_reply_by_sms].btn-primary))",
         },
     ],
 });
