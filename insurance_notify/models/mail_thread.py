@@ -1,4 +1,8 @@
+import logging
+
 from odoo import api, models
+
+_logger = logging.getLogger(__name__)
 
 
 class MailThread(models.AbstractModel):
@@ -11,5 +15,13 @@ class MailThread(models.AbstractModel):
     @api.model
     def _message_route_process(self, message, message_dict, routes):
         thread_id = super()._message_route_process(message, message_dict, routes)
-        self.env["insurance.notify.reply"].sudo()._receive_email(message_dict, routes)
+        # The e-mail is on the document already: a failure of ours must not
+        # make the mail gateway refuse (and the server retry) the client's mail.
+        try:
+            with self.env.cr.savepoint():
+                self.env["insurance.notify.reply"].sudo()._receive_email(message_dict, routes)
+        except Exception:
+            _logger.exception(
+                "E-mail reply %s not kept as a client's reply", message_dict.get("message_id")
+            )
         return thread_id
