@@ -28,3 +28,4 @@ from . import insurance_notify_reply
 from . import mail_activity
 from . import mail_thread
 from . import insurance_notify_answer
+from . import insurance_whatsapp_template

@@ -72,7 +72,10 @@ class InsuranceNotifyReply(models.Model):
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     channel = fields.Selection(
-        [("sms", "SMS"), ("email", "E-mail")], required=True, default="sms", readonly=True
+        [("sms", "SMS"), ("whatsapp", "WhatsApp"), ("email", "E-mail")],
+        required=True,
+        default="sms",
+        readonly=True,
     )
     number = fields.Char(readonly=True, index="btree_not_null")
     email = fields.Char(string="E-mail", readonly=True, index="btree_not_null")
@@ -190,7 +193,7 @@ class InsuranceNotifyReply(models.Model):
             number = inbound.number.strip()
         return self._receive(
             gateway.company_id,
-            "sms",
+            "whatsapp" if gateway.provider == "whatsapp" else "sms",
             number,
             inbound.text,
             provider_ref=inbound.provider_ref,
@@ -272,7 +275,7 @@ class InsuranceNotifyReply(models.Model):
         vals = {
             "company_id": company.id,
             "channel": channel,
-            "number": address if channel == "sms" else False,
+            "number": address if channel != "email" else False,
             "email": address if channel == "email" else False,
             "partner_id": partner.id or False,
             "message_id": message.id or False,
@@ -303,7 +306,7 @@ class InsuranceNotifyReply(models.Model):
         """The latest reminder sent to ``address`` in the 30 days before ``now``."""
         if not address:
             return self.env["insurance.notify.message"]
-        field = "number" if channel == "sms" else "email"
+        field = "email" if channel == "email" else "number"
         return (
             self.env["insurance.notify.message"]
             .sudo()
@@ -327,7 +330,7 @@ class InsuranceNotifyReply(models.Model):
         Partner = self.env["res.partner"].sudo()
         if not address:
             return Partner
-        if channel == "sms":
+        if channel != "email":
             found = Partner.search([("phone_sanitized", "=", address)])
         else:
             found = Partner.search([("email_normalized", "=ilike", address)])

@@ -36,3 +36,7 @@ from . import test_template_languages
 from . import test_tour
 from . import test_replies
 from . import test_replies_tour
+from . import test_duplicates_everywhere
+from . import test_entry_edges
+from . import test_dispatch_batches
+from . import test_whatsapp
