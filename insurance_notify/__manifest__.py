@@ -21,6 +21,7 @@
         "data/insurance_notify_report_templates.xml",
         "views/insurance_notify_message_views.xml",
         "views/insurance_notify_batch_views.xml",
+        "views/insurance_notify_reply_views.xml",
         "views/insurance_notify_batch_start_views.xml",
         "views/insurance_policy_installment_views.xml",
         "views/insurance_policy_views.xml",

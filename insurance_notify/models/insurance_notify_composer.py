@@ -249,7 +249,34 @@ class InsuranceNotifyComposer(models.AbstractModel):
         bcc = self._templates_for_channel().insurance_email_bcc
         if bcc:
             values["headers"] = repr({"Bcc": bcc})
+        references = self._reply_references()
+        if references:
+            values["references"] = references
         return values
+
+    def _reply_references(self):
+        """The Message-Id of the document's first chatter message: a client's
+        answer refers to it, so Odoo's mail gateway routes the answer to the
+        document's thread (as it routes answers to its own notifications),
+        where it becomes a client's reply (insurance.notify.reply)."""
+        self.ensure_one()
+        document = self.policy_id or self.env[self.res_model].browse(self.res_id)
+        if not hasattr(document, "message_post"):
+            return False
+        first = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [
+                    ("model", "=", document._name),
+                    ("res_id", "=", document.id),
+                    ("message_id", "!=", False),
+                ],
+                order="id",
+                limit=1,
+            )
+        )
+        return first.message_id or False
 
     # ------------------------------------------------------------------
     # The chatter of the documents

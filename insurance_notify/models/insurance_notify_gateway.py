@@ -417,22 +417,24 @@ class InsuranceNotifyGateway(models.Model):
         return len(reports) - len(others) + stock
 
     def _apply_inbound(self, inbound):
-        """Act on clients' replies: an opt-out (STOP) withdraws SMS; return how many."""
+        """Keep every client's reply (insurance.notify.reply) and hand it to its
+        broker; an opt-out (STOP) first withdraws SMS. Returns the opt-outs."""
         self.ensure_one()
         opted_out = 0
+        Reply = self.env["insurance.notify.reply"].sudo()
         for message in self._cap_reports(inbound, "inbound messages"):
-            if not optout.is_opt_out(message.text):
-                _logger.info("%s inbound message from a client ignored", self.provider)
-                continue
-            self.env["res.partner"]._insurance_opt_out_number(
-                message.number,
-                self.company_id,
-                self.env._(
-                    "Replied %(word)s to %(gateway)s",
-                    word=optout.first_word(message.text),
-                    gateway=self.name,
-                ),
-                channel="whatsapp" if self.provider == "whatsapp" else "sms",
-            )
-            opted_out += 1
+            stop = optout.is_opt_out(message.text)
+            if stop:
+                self.env["res.partner"]._insurance_opt_out_number(
+                    message.number,
+                    self.company_id,
+                    self.env._(
+                        "Replied %(word)s to %(gateway)s",
+                        word=optout.first_word(message.text),
+                        gateway=self.name,
+                    ),
+                    channel="whatsapp" if self.provider == "whatsapp" else "sms",
+                )
+                opted_out += 1
+            Reply._receive_sms(self, message, stop=stop)
         return opted_out

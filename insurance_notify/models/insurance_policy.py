@@ -148,6 +148,7 @@ class InsurancePolicy(models.Model):
         "insurance.notify.message", "policy_id", string="Reminders", readonly=True
     )
     notify_message_count = fields.Integer(compute="_compute_notify_message_count")
+    reply_count = fields.Integer(string="Replies", compute="_compute_reply_count")
     expiry_reminder_sent_at = fields.Datetime(
         string="Expiry Reminder Sent",
         compute="_compute_reminder_sent_at",
@@ -602,6 +603,30 @@ class InsurancePolicy(models.Model):
     # ------------------------------------------------------------------
     # Smart buttons
     # ------------------------------------------------------------------
+
+    def _compute_reply_count(self):
+        counts = dict(
+            self.env["insurance.notify.reply"]._read_group(
+                [("res_model", "=", self._name), ("res_id", "in", self.ids)],
+                ["res_id"],
+                ["__count"],
+            )
+        )
+        for policy in self:
+            policy.reply_count = counts.get(policy.id, 0)
+
+    def _reply_domain(self):
+        return [("res_model", "=", self._name), ("res_id", "=", self.id)]
+
+    def action_view_replies(self):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["insurance.notify.reply"]._action_for(self._reply_domain())
+
+    def action_reply_by_sms(self):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["insurance.notify.reply"]._action_reply_by_sms_for(self._reply_domain())
 
     def action_view_notify_messages(self):
         self.ensure_one()

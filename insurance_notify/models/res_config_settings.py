@@ -18,6 +18,18 @@ class ResConfigSettings(models.TransientModel):
     )
     insurance_daily_cap = fields.Integer(related="company_id.insurance_daily_cap", readonly=False)
     insurance_weekly_cap = fields.Integer(related="company_id.insurance_weekly_cap", readonly=False)
+    insurance_replies_user_id = fields.Many2one(
+        related="company_id.insurance_replies_user_id", readonly=False
+    )
+    insurance_reply_renewal_words = fields.Char(
+        related="company_id.insurance_reply_renewal_words", readonly=False
+    )
+    insurance_reply_call_back_words = fields.Char(
+        related="company_id.insurance_reply_call_back_words", readonly=False
+    )
+    insurance_reply_target_hours = fields.Float(
+        related="company_id.insurance_reply_target_hours", readonly=False
+    )
     insurance_reminder_gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="Reminders go through",

@@ -177,6 +177,11 @@ class ResPartner(models.Model):
     insurance_policy_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_installment_open_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_notify_message_count = fields.Integer(compute="_compute_insurance_counts")
+    insurance_reply_count = fields.Integer(
+        string="Replies",
+        compute="_compute_insurance_reply_count",
+        groups="insurance_notify.group_insurance_user",
+    )
 
     @api.model
     def _consent_fields(self):
@@ -777,6 +782,27 @@ class ResPartner(models.Model):
             "insurance_notify.action_insurance_installment",
             [("partner_id", "=", self.id)],
             {"search_default_open": 1},
+        )
+
+    def _compute_insurance_reply_count(self):
+        counts = dict(
+            self.env["insurance.notify.reply"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.insurance_reply_count = counts.get(partner, 0)
+
+    def action_view_insurance_replies(self):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["insurance.notify.reply"]._action_for([("partner_id", "=", self.id)])
+
+    def action_insurance_reply_by_sms(self):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["insurance.notify.reply"]._action_reply_by_sms_for(
+            [("partner_id", "=", self.id)]
         )
 
     def action_view_insurance_notify_messages(self):

@@ -278,6 +278,59 @@ def _public(message):
     return {name: value for name, value in message.items() if not name.startswith("_")}
 
 
+# ----------------------------------------------------------------------
+# Inbound messages (clients' replies), as the providers post them to us
+# ----------------------------------------------------------------------
+
+_inbound_ids = itertools.count(1)
+
+
+def smsapi_inbound_form(
+    number, text, to="4100", username="broker@example.com", msg_id=None, when=None
+):
+    """The fields of SMSAPI's two-way (received SMS) callback: the sender's
+    number in digits with its country code and no +, the number it reached,
+    the text, the Unix time it arrived, the account's user name and SMSAPI's
+    id of the message (the same on a redelivery)."""
+    when = when or datetime.now(UTC)
+    return {
+        "sms_from": number.lstrip("+"),
+        "sms_to": to,
+        "sms_text": text,
+        "sms_date": str(int(when.timestamp())),
+        "username": username,
+        "MsgId": msg_id or f"MO{next(_inbound_ids):08d}",
+    }
+
+
+def twilio_inbound_form(number, text, account_sid, to="+15005550006", sid=None):
+    """The fields of Twilio's incoming-message webhook for an SMS (no media):
+    ids, the numbers, the body and Twilio's geographic guesses (often empty)."""
+    sid = sid or "SM" + f"{next(_inbound_ids):032x}"
+    return {
+        "ToCountry": "US",
+        "ToState": "",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": text,
+        "FromCountry": "PL" if number.startswith("+48") else "LT",
+        "To": to,
+        "MessagingServiceSid": "",
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": account_sid,
+        "From": number,
+        "ApiVersion": "2010-04-01",
+    }
+
+
 def expand_sms_do(form):
     """SMSAPI's reading of one ``sms.do`` form: ``(number, idx, text)`` per
     recipient, with ``[%1%]``..``[%4%]`` filled from ``param1``..``param4``."""
