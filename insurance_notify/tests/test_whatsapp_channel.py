@@ -169,8 +169,15 @@ class TestWhatsappChannel(NotifyCase):
         self.anna.consent_marketing = True
         other = self.make_policy(7, partner_id=self.anna.id)
         self.run_crons()
-        self.assertEqual(self.messages_of(other).channel, "whatsapp")
+        message = self.messages_of(other)
+        self.assertEqual(message.channel, "whatsapp")
+        # One automatic message a client a day, across SMS and WhatsApp.
+        self.assertEqual((message.state, message.reason_code), ("queued", "over_cap"))
+        self.assertFalse(self.meta.sent)
+        self.set_now(self.now + timedelta(days=1))
+        self.Message._cron_dispatch()
         self.assertEqual(len(self.meta.sent), 1)
+        self.assertEqual(message.state, "sent")
 
     def test_a_lithuanian_client_gets_the_lithuanian_template(self):
         self.env.ref("base.lang_lt").active = True
