@@ -373,7 +373,7 @@ class InsuranceNotifyMessage(models.Model):
         prepared = {}
         for key, item in keyed.items():
             recipient = recipients.get(item.partner_id)
-            channel = recipient.channel if recipient else ("sms" if item.number else "email")
+            channel = recipient.channel if recipient else sender._notify_own_channel(item)
             own = item.number if channel in ("sms", "whatsapp") else item.email
             if own is not None or not recipient:
                 recipient = sender._own_address(
@@ -396,7 +396,11 @@ class InsuranceNotifyMessage(models.Model):
                 "timezone": recipient.timezone,
                 "gateway_id": (item.gateway_id or gateway.id)
                 if sms
-                else (whatsapp_gateway.id if recipient.channel == "whatsapp" else False),
+                else (
+                    (item.gateway_id or whatsapp_gateway.id)
+                    if recipient.channel == "whatsapp"
+                    else False
+                ),
                 "body": item.body or False,
                 "state": "queued",
                 "reason_code": False,

@@ -181,6 +181,11 @@ class InsuranceNotifySender(models.AbstractModel):
             return ["whatsapp", "sms"]
         return [self.channel]
 
+    def _notify_own_channel(self, item):
+        """The channel of an item whose partner this sender reaches on no
+        channel of its own (``_recipients`` says nothing of them)."""
+        return "sms" if item.number else "email"
+
     def _notify_window(self):
         """(start hour, end hour, weekdays or None) of the sending window."""
         self.ensure_one()

@@ -247,3 +247,45 @@ class TestWhatsappChannel(NotifyCase):
         self.assertEqual(message.state, "failed")
         self.assertEqual(message.reason_code, "whatsapp_unconfirmed")
         self.assertEqual(len(self.meta.sent), 1)
+
+    # -- a broker's answer to a WhatsApp reply ---------------------------
+
+    def client_writes(self, text):
+        raw, _headers = self.meta.inbound_webhook("+48600111222", text, name="Anna")
+        adapter = self.gateway._make_adapter()
+        self.gateway._apply_inbound(adapter.parse_inbound(json.loads(raw)))
+        return self.env["insurance.notify.reply"].search(
+            [("number", "=", "+48600111222")], order="id desc", limit=1
+        )
+
+    def answer(self, reply, text):
+        composer = (
+            self.env["insurance.notify.reply.compose"]
+            .with_user(self.manager)
+            .create({"reply_id": reply.id, "body": text})
+        )
+        composer.action_send()
+        self.Message._cron_dispatch()
+        return self.Message.search([("key", "like", f"answer-{reply.id}-")])
+
+    def test_an_answer_within_24_hours_goes_as_whatsapp_free_text(self):
+        reply = self.client_writes("Czy mogę przedłużyć polisę?")
+        self.assertEqual(reply.channel, "whatsapp")
+        message = self.answer(reply, "Tak, zadzwonię jutro.")
+        self.assertEqual((message.channel, message.state), ("whatsapp", "sent"))
+        self.assertEqual(message.gateway_id, self.gateway)
+        [payload] = self.meta.sent
+        self.assertEqual(payload["type"], "text")
+        self.assertEqual(payload["text"]["body"], "Tak, zadzwonię jutro.")
+        self.assertEqual(payload["to"], "48600111222")
+        self.assertFalse(SandboxGateway.outbox)
+
+    def test_an_answer_after_24_hours_goes_by_sms(self):
+        reply = self.client_writes("Proszę o kontakt")
+        # Our own later messages do not reopen the window: only the client's.
+        self.set_now(self.now + timedelta(hours=25))
+        message = self.answer(reply, "Dzień dobry, oddzwonimy.")
+        self.assertEqual((message.channel, message.state), ("sms", "sent"))
+        self.assertNotEqual(message.gateway_id, self.gateway)
+        self.assertFalse(self.meta.sent)
+        self.assertEqual([sms.body for sms in SandboxGateway.outbox], ["Dzień dobry, oddzwonimy."])
