@@ -222,7 +222,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 message.write({"state": "skipped", "reason_code": reason, "reason_params": False})
                 dropped |= message
                 continue
-            limit = message.gateway_id.max_delay_hours if message.channel == "sms" else 0
+            limit = (
+                message.gateway_id.max_delay_hours if message.channel in ("sms", "whatsapp") else 0
+            )
             if limit and message.due_at and now - message.due_at > timedelta(hours=limit):
                 message.write(
                     {
