@@ -1,7 +1,7 @@
 {
     "name": "Insurance Notifications",
     "summary": "Policy book and automatic SMS / e-mail reminders for insurance brokers",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Insurance",
     "website": "https://github.com/insurance-notify/insurance_notify",
     "author": "insurance_notify",
@@ -19,6 +19,7 @@
         "data/ir_cron_data.xml",
         "data/insurance_notify_report_templates.xml",
         "views/insurance_notify_message_views.xml",
+        "views/insurance_notify_effectiveness_views.xml",
         "views/insurance_notify_batch_views.xml",
         "views/insurance_notify_batch_start_views.xml",
         "views/insurance_policy_installment_views.xml",

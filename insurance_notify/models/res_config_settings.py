@@ -18,6 +18,9 @@ class ResConfigSettings(models.TransientModel):
     )
     insurance_daily_cap = fields.Integer(related="company_id.insurance_daily_cap", readonly=False)
     insurance_weekly_cap = fields.Integer(related="company_id.insurance_weekly_cap", readonly=False)
+    insurance_outcome_grace_days = fields.Integer(
+        related="company_id.insurance_outcome_grace_days", readonly=False
+    )
     insurance_reminder_gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="Reminders go through",

@@ -83,11 +83,7 @@ class Uplift:
     @property
     def significant(self) -> bool:
         """The interval excludes zero (and the groups are large enough)."""
-        return (
-            not self.too_small
-            and self.low is not None
-            and (self.low > 0 or self.high < 0)
-        )
+        return not self.too_small and self.low is not None and (self.low > 0 or self.high < 0)
 
 
 def uplift(
