@@ -5,7 +5,9 @@ messages' outcomes follow, the control group receives nothing, and the
 effectiveness report's numbers are those of what happened.
 """
 
+import importlib.util
 from datetime import timedelta
+from pathlib import Path
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
@@ -14,6 +16,10 @@ from odoo.tests.common import new_test_user
 from ..lib.notify_engine import experiment
 from ..lib.notify_engine.gateways import SandboxGateway
 from .common import NotifyCase, warsaw
+
+MIGRATION = (
+    Path(__file__).resolve().parents[2] / "insurance_notify/migrations/18.0.1.3.0/post-outcomes.py"
+)
 
 
 class OutcomeCase(NotifyCase):
@@ -436,3 +442,48 @@ class TestEffectivenessAccess(OutcomeCase):
         portal = new_test_user(self.env, login="outcome.portal", groups="base.group_portal")
         with self.assertRaises(AccessError):
             Report.with_user(portal).search([])
+
+
+class TestOutcomeMigration(OutcomeCase):
+    def test_the_history_gets_its_outcomes_and_stays_as_it_was(self):
+        renewed, lapsed = self.policies_for(self.make_clients(2))
+        self.make_rule("7")
+        self.run_crons()
+        test_sms = self.Message.create(
+            {
+                "key": "legacy-test-sms",
+                "company_id": self.env.company.id,
+                "res_model": "insurance.policy",
+                "res_id": lapsed.id,
+                "channel": "sms",
+                "number": "+48600999888",
+                "state": "sent",
+                "body": "Test",
+            }
+        )
+        # Before 18.0.1.3.0: renewed past the ORM (an import), and every row
+        # pending, as the ORM adds the column.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE insurance_policy SET state = 'renewed', write_date = %s WHERE id = %s",
+            [warsaw(self.TODAY + timedelta(days=5), 10), renewed.id],
+        )
+        self.env.cr.execute("UPDATE insurance_notify_message SET outcome = 'pending'")
+        self.env.invalidate_all()
+        history = self.messages_of(renewed | lapsed) | test_sms
+        before = history.read(["state", "reason_code", "body", "sent_at", "key"])
+
+        self.set_now(warsaw(self.TODAY + timedelta(days=60), 2))
+        spec = importlib.util.spec_from_file_location("post_outcomes", MIGRATION)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.2.0")
+        self.env.invalidate_all()
+
+        self.assertRecordValues(
+            self.messages_of(renewed),
+            [{"outcome": "converted", "outcome_date": self.TODAY + timedelta(days=5)}],
+        )
+        self.assertEqual(self.messages_of(lapsed).filtered("rule_id").outcome, "not_converted")
+        self.assertEqual(test_sms.outcome, "not_applicable")
+        self.assertEqual(history.read(["state", "reason_code", "body", "sent_at", "key"]), before)
