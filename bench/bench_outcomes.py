@@ -75,7 +75,7 @@ def insert_messages(env, rules, count):
                    CASE WHEN s.n %% 3 <> 0 THEN d.{column} - 7 END,
                    CASE WHEN s.n %% 3 <> 0 THEN 'sent' ELSE 'skipped' END,
                    CASE WHEN s.n %% 3 = 0 THEN 'control_group' END,
-                   'pending', 1, 0.07, 1, now(), 1, now(), now()
+                   'pending', 1, 0.07, 1, now(), 1, now()
               FROM generate_series(1, %(count)s) AS s(n)
              CROSS JOIN (SELECT count(*) AS c FROM {table} WHERE {column} IS NOT NULL) AS total
               JOIN (SELECT row_number() OVER (ORDER BY id) AS rn, *

@@ -41,21 +41,24 @@ NO_POLICY_COLUMNS = """NULL::int AS policy_id, r.company_id, NULL::int AS insure
 # Renewed: closed by "Renew" (state renewed), or a later policy of the same
 # client for the same product (and vehicle) starting around this one's end
 # was entered in time -- the renewal a broker types by hand, at another
-# insurer too. The day is when it was entered.
+# insurer too. The day is when it was entered. Two subqueries rather than
+# one with OR, so each reaches its index (predecessor, client).
 POLICY_RENEWED_ON = """
     LEAST(
         CASE WHEN d.state = 'renewed' THEN {changed} END,
         (SELECT min({created})
            FROM insurance_policy q
-          WHERE q.id <> d.id
+          WHERE q.predecessor_id = d.id AND q.state <> 'cancelled'),
+        (SELECT min({created})
+           FROM insurance_policy q
+          WHERE q.partner_id = d.partner_id
+            AND q.id <> d.id
             AND q.state <> 'cancelled'
-            AND (q.predecessor_id = d.id
-                 OR (q.partner_id = d.partner_id
-                     AND q.company_id = d.company_id
-                     AND q.product_id = d.product_id
-                     AND q.vehicle_plate IS NOT DISTINCT FROM d.vehicle_plate
-                     AND q.date_start BETWEEN d.date_end - 31 AND p.deadline
-                     AND q.date_end > d.date_end)))
+            AND q.company_id = d.company_id
+            AND q.product_id = d.product_id
+            AND q.vehicle_plate IS NOT DISTINCT FROM d.vehicle_plate
+            AND q.date_start BETWEEN d.date_end - 31 AND p.deadline
+            AND q.date_end > d.date_end)
     )
 """
 
