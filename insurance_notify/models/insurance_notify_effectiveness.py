@@ -26,7 +26,7 @@ class InsuranceNotifyEffectiveness(models.Model):
     _rec_name = "rule_id"
 
     message_id = fields.Many2one("insurance.notify.message", readonly=True)
-    rule_id = fields.Many2one("insurance.notify.rule", string="Rule", readonly=True)
+    rule_id = fields.Many2one("insurance.notify.rule", readonly=True)
     event_type = fields.Selection(
         selection=lambda self: self.env["insurance.notify.rule"]._fields["event_type"].selection,
         readonly=True,
@@ -49,7 +49,7 @@ class InsuranceNotifyEffectiveness(models.Model):
     )
     partner_id = fields.Many2one("res.partner", string="Client", readonly=True)
     policy_id = fields.Many2one("insurance.policy", readonly=True)
-    insurer_id = fields.Many2one("res.partner", string="Insurer", readonly=True)
+    insurer_id = fields.Many2one("res.partner", readonly=True)
     product_id = fields.Many2one("insurance.product", readonly=True)
     user_id = fields.Many2one("res.users", string="Broker", readonly=True)
     date = fields.Date(readonly=True, help="When the reminder was sent (or recorded).")
