@@ -523,3 +523,22 @@ class TestOutcomeMigration(OutcomeCase):
         self.assertEqual(self.messages_of(lapsed).filtered("rule_id").outcome, "not_converted")
         self.assertEqual(test_sms.outcome, "not_applicable")
         self.assertEqual(history.read(["state", "reason_code", "body", "sent_at", "key"]), before)
+
+
+class TestDailyReportEffect(OutcomeCase):
+    def test_the_daily_report_says_whether_the_rule_worked(self):
+        self.manager.email = "manager@example.com"
+        self.env.company.insurance_outcome_grace_days = 0
+        rule = self.make_rule("7", name="Koniec OC", report_user_ids=self.manager.ids)
+        policies = self.policies_for(self.make_clients(4))
+        self.run_crons()
+        policies[:1].with_user(self.broker).action_renew()
+        day = self.TODAY + timedelta(days=8)
+        self.settle_on(day)
+        self.set_now(warsaw(day, 8))
+        stats = rule._report_stats(day, "Europe/Warsaw")
+        body = " ".join(rule._report_mail(self.manager, day, stats).body_html.split())
+        self.assertIn(
+            "Koniec OC: 25.0 % converted (clients reminded with a known outcome: 4)", body
+        )
+        self.assertIn("too few clients yet to measure the uplift", body)
