@@ -75,7 +75,7 @@ class InsuranceNotifyComposer(models.AbstractModel):
 
     def _templates_for_channel(self):
         self.ensure_one()
-        sms_template, mail_template = self.sender_ref._notify_templates()
+        sms_template, mail_template = self.sender_ref._notify_templates(self.variant)
         return sms_template if self.channel == "sms" else mail_template
 
     def _render_template(self, template, channel):

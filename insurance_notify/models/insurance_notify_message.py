@@ -29,7 +29,11 @@ REPLANNABLE = ("queued", "skipped", "cancelled")
 
 class InsuranceNotifyMessage(models.Model):
     _name = "insurance.notify.message"
-    _inherit = ["insurance.notify.dispatch", "insurance.notify.composer"]
+    _inherit = [
+        "insurance.notify.dispatch",
+        "insurance.notify.composer",
+        "insurance.notify.outcome",
+    ]
     _description = "Notification"
     _order = "scheduled_at desc, id desc"
     _check_company_auto = True
@@ -171,6 +175,11 @@ class InsuranceNotifyMessage(models.Model):
         "ask it before sending again.",
     )
     sent_at = fields.Datetime(readonly=True)
+    variant = fields.Selection(
+        [("a", "A"), ("b", "B")],
+        readonly=True,
+        help="The template it went with, when its rule compares two (template B).",
+    )
 
     _sql_constraints = [
         ("key_unique", "UNIQUE (key)", "This notification has already been planned."),
@@ -330,7 +339,8 @@ class InsuranceNotifyMessage(models.Model):
                     message.state == "cancelled" and vals["state"] != "queued"
                 ):
                     continue
-                message.write(vals)
+                # A re-plan keeps the outcome already reached.
+                message.write({name: value for name, value in vals.items() if name != "outcome"})
         taken = set(existing.mapped("key"))
         new = [vals for key, vals in vals_by_key.items() if key not in taken]
         return existing | self._insert(new)
@@ -364,6 +374,8 @@ class InsuranceNotifyMessage(models.Model):
                 for name, comodel in self._sender_links().items()
             },
         }
+        # Measured from the start, or known to ask for nothing measurable.
+        outcome = "pending" if sender._notify_measures_outcome() else "not_applicable"
         slots = {}
         prepared = {}
         for key, item in keyed.items():
@@ -394,8 +406,12 @@ class InsuranceNotifyMessage(models.Model):
                 "state": "queued",
                 "reason_code": False,
                 "reason_params": False,
+                "outcome": outcome,
+                "variant": item.variant or False,
             }
-            skip = item.skip or recipient.reason
+            # The control group is drawn among the messages that would leave,
+            # so that it compares with the ones sent.
+            skip = item.skip or recipient.reason or (item.control and "control_group")
             if skip:
                 vals.update(state="skipped", reason_code=skip, scheduled_at=now, due_at=now)
             else:
@@ -414,7 +430,7 @@ class InsuranceNotifyMessage(models.Model):
         "key", "sender_ref", "is_reminder", "company_id", "res_model", "res_id",
         "policy_id", "partner_id", "channel", "offset", "event_date", "number", "email",
         "timezone", "gateway_id", "body", "state", "reason_code", "reason_params",
-        "scheduled_at", "due_at",
+        "scheduled_at", "due_at", "outcome", "variant",
     )  # fmt: skip
 
     @api.model
@@ -424,7 +440,7 @@ class InsuranceNotifyMessage(models.Model):
         A day's planning creates thousands of rows whose values are all known;
         the ORM's create spends most of the planner's time on defaults and
         caches these rows do not need. The model has no computed stored field
-        nor default beyond ``state``, which every row sets.
+        nor default beyond ``state`` and ``outcome``, which every row sets.
         """
         if not vals_list:
             return self.browse()

@@ -28,11 +28,14 @@ Recipient = namedtuple("Recipient", "channel number email timezone reason")
 # this message instead of the partner's; ``body``: a free text instead of the
 # template; ``key`` and ``gateway_id``: chosen by the producer, for senders that
 # take them (direct messages).
+# ``control``: the occurrence is in the sender's control group (recorded,
+# never sent, when nothing else keeps it from leaving); ``variant``: the
+# template variant it is sent with ("a"/"b"), else None.
 QueueItem = namedtuple(
     "QueueItem",
     "res_model res_id partner_id policy_id offset event_date skip not_before "
-    "number email body key gateway_id",
-    defaults=(None, 0, None, None, None, None, None, None, None, None),
+    "number email body key gateway_id control variant",
+    defaults=(None, 0, None, None, None, None, None, None, None, None, False, None),
 )
 
 # Direct messages (a test SMS) go at once, day or night: someone pressed a
@@ -188,8 +191,8 @@ class InsuranceNotifySender(models.AbstractModel):
             self._notify_company()
         )
 
-    def _notify_templates(self):
-        """(SMS template, e-mail template)."""
+    def _notify_templates(self, variant=False):
+        """(SMS template, e-mail template) of the message's ``variant``."""
         self.ensure_one()
         return self.sms_template_id, self.mail_template_id
 
@@ -223,6 +226,11 @@ class InsuranceNotifySender(models.AbstractModel):
     def _notify_is_reminder(self):
         """Automatic reminders join a client's other reminders of the moment into
         one SMS and count in the client's daily limit; other messages go alone."""
+        return False
+
+    def _notify_measures_outcome(self):
+        """Whether this sender's messages ask for something measurable (a
+        renewal, a payment): they start with a pending outcome."""
         return False
 
     def _notify_is_interactive(self):

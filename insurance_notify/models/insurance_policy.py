@@ -318,6 +318,9 @@ class InsurancePolicy(models.Model):
         }
     )
 
+    # Saving one of these may be what a reminder asked for.
+    OUTCOME_FIELDS = frozenset({"state", "inspection_date"})
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -331,6 +334,12 @@ class InsurancePolicy(models.Model):
         self._check_numbers_free(vals_list)
         policies = super().create(vals_list)
         self.env["insurance.notify.rule"]._trigger_planning()
+        # A new policy may be the renewal of one its client was reminded of.
+        reminded = (
+            self.sudo().search([("partner_id", "in", policies.partner_id.ids)])
+            | policies.sudo().predecessor_id
+        )
+        self.env["insurance.notify.message"].sudo()._settle_outcomes(self._name, reminded.ids)
         return policies
 
     def write(self, vals):
@@ -352,6 +361,9 @@ class InsurancePolicy(models.Model):
         result = super().write(vals)
         if self.PLANNING_FIELDS & vals.keys():
             self.env["insurance.notify.rule"]._trigger_planning()
+        if self.OUTCOME_FIELDS & vals.keys():
+            # Renewed, or a later inspection entered: the reminders converted today.
+            self.env["insurance.notify.message"].sudo()._settle_outcomes(self._name, self.ids)
         return result
 
     @api.model

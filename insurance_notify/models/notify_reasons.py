@@ -29,6 +29,7 @@ REASONS = [
     ("already_reminded", "already reminded"),
     ("event_passed", "the event has passed"),
     ("birthday_passed", "the birthday has passed"),
+    ("control_group", "control group: recorded, not sent, to measure the reminder"),
     # Cancelled
     ("stopped", "stopped by %(user)s"),
     ("cancelled_by", "cancelled by %(user)s"),

@@ -351,6 +351,9 @@ class ResPartner(models.Model):
         if PLANNING_FIELDS & vals.keys():
             # A birthday or a consent end set today may make a reminder due today.
             self.env["insurance.notify.rule"]._trigger_planning()
+        if "consent_valid_until" in vals:
+            # The consent extended: its renewal reminders converted.
+            self.env["insurance.notify.message"].sudo()._settle_outcomes(self._name, self.ids)
         return True
 
     @api.model

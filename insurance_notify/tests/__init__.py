@@ -42,3 +42,4 @@ from . import test_duplicates_everywhere
 from . import test_entry_edges
 from . import test_dispatch_batches
 from . import test_whatsapp
+from . import test_outcomes
