@@ -354,17 +354,16 @@ class InsuranceNotifyGateway(models.Model):
         self.ensure_one()
         opted_out = 0
         for message in self._cap_reports(inbound, "inbound messages"):
-            if not optout.is_opt_out(message.text):
+            # Only a reply that is nothing but the keyword withdraws consent:
+            # "Cancel the meeting on Friday" is a client's message, not a STOP.
+            word = optout.keyword(message.text)
+            if not word:
                 _logger.info("%s inbound message from a client ignored", self.provider)
                 continue
             self.env["res.partner"]._insurance_opt_out_number(
                 message.number,
                 self.company_id,
-                self.env._(
-                    "Replied %(word)s to %(gateway)s",
-                    word=optout.first_word(message.text),
-                    gateway=self.name,
-                ),
+                self.env._("Replied %(word)s to %(gateway)s", word=word, gateway=self.name),
             )
             opted_out += 1
         return opted_out
