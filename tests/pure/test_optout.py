@@ -25,6 +25,7 @@ from notify_engine.gateways import InboundSms, SandboxGateway, SmsapiGateway, Tw
         "Rezygnuję",
         "REZYGNUJE",
         "rezygnacja.",
+        "Rezygnuję z SMS",
         "wypisz",
         "Wypisz mnie!",
         "STOP SMS",

@@ -33,6 +33,7 @@ KEYWORDS = frozenset(
         # Polish: "I resign", "resignation", "unsubscribe (me)", "stop sending".
         "REZYGNUJE",
         "REZYGNACJA",
+        "REZYGNUJE Z SMS",
         "WYPISZ",
         "WYPISZ MNIE",
         "STOP SMS",
