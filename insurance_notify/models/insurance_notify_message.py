@@ -164,6 +164,15 @@ class InsuranceNotifyMessage(models.Model):
         "ask it before sending again.",
     )
     sent_at = fields.Datetime(readonly=True)
+    mail_mail_id = fields.Many2one(
+        "mail.mail",
+        string="E-mail",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="The outgoing e-mail of an e-mail notification, linked before it was "
+        "handed to the mail server (it is never sent twice).",
+    )
 
     _sql_constraints = [
         ("key_unique", "UNIQUE (key)", "This notification has already been planned."),

@@ -35,3 +35,5 @@ from . import test_template_authoring
 from . import test_template_languages
 from . import test_tour
 from . import test_task_reminder_rights
+from . import test_dispatch_budget
+from . import test_email_crash
