@@ -166,7 +166,7 @@ class InsuranceNotifyMessage(models.Model):
     sent_at = fields.Datetime(readonly=True)
     mail_mail_id = fields.Many2one(
         "mail.mail",
-        string="E-mail",
+        string="Outgoing E-mail",
         index="btree_not_null",
         ondelete="set null",
         readonly=True,
