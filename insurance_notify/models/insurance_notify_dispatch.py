@@ -112,7 +112,8 @@ class InsuranceNotifyDispatch(models.AbstractModel):
             limit = config.get("limit_time_real")
         if not limit or limit <= 0:
             limit = DEFAULT_CRON_LIMIT
-        return max(limit * CRON_LIMIT_SHARE / MAX_BATCH_PER_CRON_JOB, 1.0)
+        # No floor: a call always sends at least one chunk, whatever the budget.
+        return limit * CRON_LIMIT_SHARE / MAX_BATCH_PER_CRON_JOB
 
     @api.model
     def _dispatch_budget_applies(self):
