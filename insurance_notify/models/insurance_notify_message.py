@@ -180,6 +180,15 @@ class InsuranceNotifyMessage(models.Model):
         readonly=True,
         help="The template it went with, when its rule compares two (template B).",
     )
+    mail_mail_id = fields.Many2one(
+        "mail.mail",
+        string="Outgoing E-mail",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="The outgoing e-mail of an e-mail notification, linked before it was "
+        "handed to the mail server (it is never sent twice).",
+    )
 
     _sql_constraints = [
         ("key_unique", "UNIQUE (key)", "This notification has already been planned."),

@@ -60,6 +60,11 @@ REASONS = [
     ("opted_out", "the number opted out at the SMS provider"),
     ("not_delivered", "not delivered: %(detail)s"),
     ("mail_failed", "the e-mail could not be sent: %(detail)s"),
+    (
+        "mail_interrupted",
+        "sending was interrupted while the e-mail was handed to the mail server: "
+        "it may have left, so it is not sent again by itself",
+    ),
     # Sent late
     ("late_outage", "sent late: the SMS provider was unavailable"),
     ("late_cap", "sent later: the client's limit of messages a day was reached"),

@@ -114,6 +114,11 @@ class ProjectTask(models.Model):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         Reminder = self.env["insurance.task.reminder"]
+        if not Reminder.has_access("create"):
+            # Reminders send SMS and e-mails at the agency's cost: a task of a
+            # user without insurance rights (a project employee, a portal
+            # collaborator) starts without any.
+            return values
         for audience, field_name in REMINDER_FIELDS.items():
             if field_name in fields_list and field_name not in values:
                 default = Reminder._default_values(audience)

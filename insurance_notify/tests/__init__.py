@@ -43,3 +43,7 @@ from . import test_entry_edges
 from . import test_dispatch_batches
 from . import test_whatsapp
 from . import test_outcomes
+from . import test_task_reminder_rights
+from . import test_dispatch_budget
+from . import test_email_crash
+from . import test_wizard_owners

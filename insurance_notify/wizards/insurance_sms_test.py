@@ -98,6 +98,8 @@ class InsuranceSmsTest(models.TransientModel):
         sends it as soon as this is saved (never inside this request, which
         Odoo may replay)."""
         self.ensure_one()
+        # The wizard is its user's (record rule): nobody re-sends another's.
+        self.check_access("write")
         self.policy_id.check_access("read")
         self.gateway_id.check_access("read")
         number = self._normalized_number()
@@ -140,6 +142,7 @@ class InsuranceSmsTest(models.TransientModel):
 
     def action_refresh(self):
         self.ensure_one()
+        self.check_access("read")
         self.message_id.invalidate_recordset()
         self.invalidate_recordset(["state", "answer"])
         return self._reopen()
