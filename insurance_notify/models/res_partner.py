@@ -42,6 +42,16 @@ NEVER_DEFAULT = tuple(
     for name in BOOLEAN_CONSENTS
     if name not in ("consent_sms", "consent_email", "consent_whatsapp", "consent_viber")
 )
+# The client's contact data: on a shared card (no company) only the staff of
+# an agency serving the client change it (see _check_contact_edit).
+CONTACT_FIELDS = frozenset(
+    {
+        "name", "email", "phone", "mobile", "street", "street2", "zip", "city",
+        "state_id", "country_id", "lang", "tz", "birthdate", "vat", "title", "function",
+        "website", "parent_id", "company_id", "active", "image_1920", "preferred_channel",
+        "insurance_shared_contact",
+    }
+)  # fmt: skip
 # Proof typed or attached on the client card with a consent change.
 PROOF_FIELDS = ("consent_proof_text", "consent_proof_file", "consent_proof_filename")
 
@@ -102,24 +112,38 @@ class ResPartner(models.Model):
 
     # Consents. Channels say how a client may be reached; purposes say about
     # what. The planner combines them with notify_engine.consent.decide().
+    # Each agency (company) holds its own: a client served by two agencies
+    # consents, or withdraws, with each of them apart; the card shows and
+    # changes the current company's, and its trail logs that company.
     consent_marketing = fields.Boolean(
-        string="Marketing Consent", help="General consent to direct marketing."
+        string="Marketing Consent",
+        help="General consent to direct marketing.",
+        company_dependent=True,
     )
-    consent_sms = fields.Boolean(string="SMS", default=_param_default(PARAM_CONSENT_PHONE))
-    consent_email = fields.Boolean(string="E-mail", default=_param_default(PARAM_CONSENT_EMAIL))
+    consent_sms = fields.Boolean(
+        string="SMS", default=_param_default(PARAM_CONSENT_PHONE), company_dependent=True
+    )
+    consent_email = fields.Boolean(
+        string="E-mail", default=_param_default(PARAM_CONSENT_EMAIL), company_dependent=True
+    )
     consent_whatsapp = fields.Boolean(
-        string="WhatsApp", default=_param_default(PARAM_CONSENT_PHONE)
+        string="WhatsApp", default=_param_default(PARAM_CONSENT_PHONE), company_dependent=True
     )
-    consent_viber = fields.Boolean(string="Viber", default=_param_default(PARAM_CONSENT_PHONE))
-    consent_policy_expiry = fields.Boolean(string="Policy Expiry Reminders")
-    consent_installment = fields.Boolean(string="Installment Reminders")
-    consent_inspection = fields.Boolean(string="Technical Inspection Reminders")
-    consent_birthday = fields.Boolean(string="Birthday Wishes")
-    consent_renewal_offer = fields.Boolean(string="Renewal Offers")
+    consent_viber = fields.Boolean(
+        string="Viber", default=_param_default(PARAM_CONSENT_PHONE), company_dependent=True
+    )
+    consent_policy_expiry = fields.Boolean(string="Policy Expiry Reminders", company_dependent=True)
+    consent_installment = fields.Boolean(string="Installment Reminders", company_dependent=True)
+    consent_inspection = fields.Boolean(
+        string="Technical Inspection Reminders", company_dependent=True
+    )
+    consent_birthday = fields.Boolean(string="Birthday Wishes", company_dependent=True)
+    consent_renewal_offer = fields.Boolean(string="Renewal Offers", company_dependent=True)
     consent_valid_until = fields.Date(
         string="Consents Valid Until",
         help="The last day the client's consents hold; a consent-renewal reminder "
         "asks the client to confirm them before.",
+        company_dependent=True,
     )
     consent_log_ids = fields.One2many(
         "insurance.consent.log", "partner_id", string="Consent History", readonly=True
@@ -255,6 +279,7 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        self._check_contact_edit(vals)
         proof = self._pop_consent_proof(vals)
         consent_changes = [name for name in CONSENT_FIELDS if name in vals]
         before = (
@@ -278,6 +303,44 @@ class ResPartner(models.Model):
             # A birthday or a consent end set today may make a reminder due today.
             self.env["insurance.notify.rule"]._trigger_planning()
         return True
+
+    def _check_contact_edit(self, vals):
+        """Refuse a change of a shared client's contact data by staff of none of
+        the agencies serving the client.
+
+        A card of a company is already kept to that company by Odoo's record
+        rules. A shared card (no company: the Clients menu creates them) is
+        seen by every agency; once it holds policies, it belongs to the
+        agencies of those policies: a broker of another agency changing its
+        e-mail or mobile would redirect that agency's reminders. Cards without
+        policies (any contact of Odoo's other apps) stay as stock Odoo has them.
+        Consents are not contact data: each agency writes its own.
+        """
+        if self.env.su or not CONTACT_FIELDS & vals.keys():
+            return
+        shared = self.filtered(lambda partner: not partner.company_id)
+        if not shared:
+            return
+        served = defaultdict(set)
+        for partner, company in (
+            self.env["insurance.policy"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group([("partner_id", "in", shared.ids)], ["partner_id", "company_id"])
+        ):
+            served[partner.id].add(company.id)
+        allowed = set(self.env.companies.ids)
+        foreign = shared.filtered(
+            lambda partner: served[partner.id] and not served[partner.id] & allowed
+        )
+        if foreign:
+            raise AccessError(
+                self.env._(
+                    "%(client)s is a client of another agency: only the staff of the "
+                    "agencies holding their policies can change their contact details.",
+                    client=foreign[0].display_name,
+                )
+            )
 
     @api.model
     def _pop_consent_proof(self, vals):
@@ -440,7 +503,10 @@ class ResPartner(models.Model):
         """Log each consent of ``names`` that differs from ``before`` (partner id
         -> {field: old value}; a missing field was unset, as on a new record),
         with its proof (text, base64 file, file name)."""
-        source, company, entry_proof = self._consent_entry()
+        source, _entry_company, entry_proof = self._consent_entry()
+        # The values changed are the current company's (company-dependent):
+        # the trail of that company is the one that shows the change.
+        company = self.env.company
         proof_text, proof_file, proof_filename = proof
         vals_list = []
         for partner in self:
@@ -525,8 +591,9 @@ class ResPartner(models.Model):
         if matching == partners:
             self.env["phone.blacklist"].sudo()._add([e164], message=note)
         with consent_entry("stop", company=company, proof_text=note):
-            partners.filtered("consent_sms")._withdraw_consent("sms")
-        return partners
+            # The receiving company's consent: another agency's stays as it is.
+            partners.with_company(company).filtered("consent_sms")._withdraw_consent("sms")
+        return partners.with_env(self.env)
 
     def _insurance_client_of(self, company):
         """Does a STOP or unsubscribe received by ``company`` concern this card?"""
@@ -569,13 +636,34 @@ class ResPartner(models.Model):
         self.env["mail.blacklist"].sudo()._add(
             email, message=self.env._("Unsubscribed with the link of an e-mail")
         )
-        if self.consent_email and self.email_normalized == email_normalize(email):
+        if self.email_normalized != email_normalize(email):
+            return
+        # The address is now on Odoo's blacklist, which every agency shares:
+        # the e-mail consent is withdrawn with each agency that held it, and
+        # each agency's trail shows its own withdrawal.
+        companies = self.company_id or self.env["res.company"].sudo().search([])
+        for company in companies:
+            partner = self.sudo().with_company(company)
+            if not partner.consent_email:
+                continue
             with consent_entry(
                 "portal",
-                company=self.company_id or self.env.company,
+                company=company,
                 proof_text=self.env._("Unsubscribed with the link of an e-mail"),
             ):
-                self.sudo()._withdraw_consent("email")
+                partner._withdraw_consent("email")
+
+    @api.model
+    def _insurance_demo_agency_consents(self):
+        """Demo data: the demo clients' consents were loaded in the main
+        company; each agency holding a client's policies gets them too."""
+        main = self.env.ref("base.main_company")
+        clients = self.search([("company_id", "=", False), ("insurance_policy_ids", "!=", False)])
+        for partner in clients:
+            values = {name: partner.with_company(main)[name] for name in CONSENT_FIELDS}
+            for company in partner.insurance_policy_ids.company_id - main:
+                with consent_entry("system", company=company):
+                    partner.with_company(company).write(values)
 
     # ------------------------------------------------------------------
     # Smart buttons
