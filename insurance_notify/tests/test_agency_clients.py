@@ -9,7 +9,9 @@ agencies holding a client's policies change the client's contact data.
 Tried as each agency's broker and manager and as a portal user.
 """
 
+import importlib.util
 from datetime import date, timedelta
+from pathlib import Path
 
 from odoo import Command
 from odoo.exceptions import AccessError
@@ -329,3 +331,49 @@ class TestContactDataPerAgency(AgencyCase):
         with self.assertRaises(AccessError):
             self.client_pl.with_user(self.portal).write({"email": "portal@example.com"})
         self.assertEqual(self.client_pl.email, "jan@example.com")
+
+
+class TestUpgradeKeepsConsents(AgencyCase):
+    def test_the_upgrade_gives_each_consent_to_every_company_that_had_it(self):
+        path = Path(__file__).parent.parent / "migrations/18.0.1.3.0/pre-agency-consents.py"
+        spec = importlib.util.spec_from_file_location("pre_agency_consents", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        own_lt = self.env["res.partner"].create(
+            {"name": "Klientas", "company_id": self.company_lt.id}
+        )
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute("SELECT count(*) FROM insurance_consent_log")
+        trail = cr.fetchone()[0]
+        # Back to the columns of 18.0.1.2.0 (one value per card, for every
+        # company), inside this test's transaction, which rolls them back.
+        old_values = {
+            "consent_sms": {self.client_pl.id: True, self.client_lt.id: False, own_lt.id: True},
+            "consent_valid_until": {self.client_pl.id: "2027-03-01"},
+        }
+        for column, values in old_values.items():
+            kind = "date" if column == "consent_valid_until" else "boolean"
+            cr.execute(f"ALTER TABLE res_partner RENAME COLUMN {column} TO {column}_now")
+            cr.execute(f"ALTER TABLE res_partner ADD COLUMN {column} {kind}")
+            cr.execute(f"ALTER TABLE res_partner DROP COLUMN {column}_now")
+            for partner_id, value in values.items():
+                cr.execute(
+                    f"UPDATE res_partner SET {column} = %s WHERE id = %s", [value, partner_id]
+                )
+        migration.migrate(cr, "18.0.1.2.0")
+        self.env.invalidate_all()
+        for company in self.env["res.company"].search([]):
+            with self.subTest(company=company.name):
+                self.assertIs(self.client_pl.with_company(company).consent_sms, True)
+                self.assertIs(self.client_lt.with_company(company).consent_sms, False)
+                self.assertEqual(
+                    self.client_pl.with_company(company).consent_valid_until, date(2027, 3, 1)
+                )
+                self.assertFalse(self.client_lt.with_company(company).consent_valid_until)
+        # A company's card had its consent with that company only.
+        cr.execute("SELECT consent_sms FROM res_partner WHERE id = %s", [own_lt.id])
+        self.assertEqual(cr.fetchone()[0], {str(self.company_lt.id): True})
+        # The trail is not touched by the upgrade.
+        cr.execute("SELECT count(*) FROM insurance_consent_log")
+        self.assertEqual(cr.fetchone()[0], trail)
