@@ -115,7 +115,8 @@ class AgencyCase(NotifyCase):
 
     def partner_rule(self, event_type, company, offsets="0"):
         template = self.partner_template if company == self.company_pl else self.partner_template_lt
-        return self.Rule.with_company(company).create(
+        # Created as the planner cron plans: in the main company's environment.
+        return self.Rule.create(
             {
                 "name": f"{event_type} {company.name}",
                 "event_type": event_type,
