@@ -641,8 +641,20 @@ class ResPartner(models.Model):
         # The address is now on Odoo's blacklist, which every agency shares:
         # the e-mail consent is withdrawn with each agency that held it, and
         # each agency's trail shows its own withdrawal.
-        companies = self.company_id or self.env["res.company"].sudo().search([])
-        for company in companies:
+        self.flush_recordset(["consent_email"])
+        # The companies holding this client's e-mail consent: the keys of the
+        # company-dependent column.
+        company_ids = [
+            int(key)
+            for (key,) in self.env.execute_query(
+                SQL(
+                    """SELECT c.key FROM res_partner p, jsonb_each(p.consent_email) c
+                        WHERE p.id = %s AND c.value = 'true'::jsonb""",
+                    self.id,
+                )
+            )
+        ]
+        for company in self.env["res.company"].sudo().browse(company_ids).exists():
             partner = self.sudo().with_company(company)
             if not partner.consent_email:
                 continue

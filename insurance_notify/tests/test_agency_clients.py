@@ -302,6 +302,24 @@ class TestConsentPerAgency(AgencyCase):
             self.trail(self.manager_pl, self.client_lt).filtered(lambda log: log.source == "stop")
         )
 
+    def test_an_unsubscribe_link_withdraws_the_email_consent_with_each_agency(self):
+        # The address goes on Odoo's blacklist, which both agencies share:
+        # each withdraws, and each trail shows its own withdrawal.
+        self.client_lt._insurance_unsubscribe("jonas@example.com")
+        for company, manager in (
+            (self.company_pl, self.manager_pl),
+            (self.company_lt, self.manager_lt),
+        ):
+            with self.subTest(company=company.name):
+                self.assertFalse(self.consents(self.client_lt, company, "consent_email"))
+                portal = self.trail(manager, self.client_lt).filtered(
+                    lambda log: log.source == "portal"
+                )
+                self.assertRecordValues(
+                    portal, [{"consent": "consent_email", "company_id": company.id}]
+                )
+        self.assertTrue(self.consents(self.client_lt, self.company_lt, "consent_sms"))
+
 
 class TestContactDataPerAgency(AgencyCase):
     def test_the_lithuanian_broker_cannot_change_the_polish_clients_email(self):

@@ -10,6 +10,8 @@ ones included (an ``ir.default`` fallback must not turn a refusal into a
 consent); a card without a value gets none. The consent trail is not touched.
 """
 
+from odoo.tools import SQL
+
 CONSENT_COLUMNS = (
     "consent_marketing",
     "consent_sms",
@@ -37,20 +39,24 @@ def migrate(cr, version):
         [list(CONSENT_COLUMNS)],
     )
     for (column,) in cr.fetchall():
-        old = f"{column}_pre_18_0_1_3_0"
-        # Identifiers come from the constant list above, never from data.
-        cr.execute(f'ALTER TABLE res_partner RENAME COLUMN "{column}" TO "{old}"')
-        cr.execute(f'ALTER TABLE res_partner ADD COLUMN "{column}" jsonb')
+        new = SQL.identifier(column)
+        old = SQL.identifier(f"{column}_pre_18_0_1_3_0")
+        cr.execute(SQL("ALTER TABLE res_partner RENAME COLUMN %s TO %s", new, old))
+        cr.execute(SQL("ALTER TABLE res_partner ADD COLUMN %s jsonb", new))
         cr.execute(
-            f"""
-            UPDATE res_partner p
-               SET "{column}" = CASE
-                       WHEN p.company_id IS NOT NULL
-                       THEN jsonb_build_object(p.company_id::text, to_jsonb(p."{old}"))
-                       ELSE (SELECT jsonb_object_agg(c.id::text, to_jsonb(p."{old}"))
-                               FROM res_company c)
-                   END
-             WHERE p."{old}" IS NOT NULL
-            """
+            SQL(
+                """
+                UPDATE res_partner p
+                   SET %(new)s = CASE
+                           WHEN p.company_id IS NOT NULL
+                           THEN jsonb_build_object(p.company_id::text, to_jsonb(p.%(old)s))
+                           ELSE (SELECT jsonb_object_agg(c.id::text, to_jsonb(p.%(old)s))
+                                   FROM res_company c)
+                       END
+                 WHERE p.%(old)s IS NOT NULL
+                """,
+                new=new,
+                old=old,
+            )
         )
-        cr.execute(f'ALTER TABLE res_partner DROP COLUMN "{old}"')
+        cr.execute(SQL("ALTER TABLE res_partner DROP COLUMN %s", old))
