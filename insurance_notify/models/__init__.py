@@ -24,3 +24,4 @@ from . import res_config_settings
 from . import mail_template
 from . import insurance_task_reminder
 from . import project_task
+from . import insurance_whatsapp_template

@@ -16,7 +16,7 @@ from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from ..lib.notify_engine import consent, schedule
+from ..lib.notify_engine import consent, phone, schedule
 from .notify_reasons import CONSENT_REASONS, MISSING_ADDRESS
 
 # The address a sender reaches a partner at, and why not (a reason code) or None.
@@ -309,6 +309,10 @@ class InsuranceNotifySender(models.AbstractModel):
             if not address:
                 reason = reason or MISSING_ADDRESS[channel]
                 continue
+            if channel == "sms" and not phone.is_mobile(address):
+                # A landline on the card (mobile empty, phone filled) gets no SMS.
+                reason = reason or "not_mobile"
+                continue
             decision = self._consent_decision(partner, channel, blacklisted, today)
             if decision.allowed:
                 reason = None
@@ -329,6 +333,8 @@ class InsuranceNotifySender(models.AbstractModel):
         reason = None
         if not address:
             reason = MISSING_ADDRESS[channel]
+        elif channel == "sms" and not phone.is_mobile(address):
+            reason = "not_mobile"
         else:
             blacklisted = address in (listed[0] if channel == "sms" else listed[1])
             decision = self._consent_decision(partner, channel, blacklisted, today)

@@ -13,6 +13,7 @@ REASONS = [
     # Left out when planned
     ("no_mobile", "no valid mobile number"),
     ("no_email", "no valid e-mail address"),
+    ("not_mobile", "the number is not a mobile (a landline cannot receive SMS)"),
     ("sms_blacklisted", "SMS blacklisted (opted out)"),
     ("email_blacklisted", "e-mail blacklisted (opted out)"),
     ("no_sms_consent", "no consent to SMS"),
