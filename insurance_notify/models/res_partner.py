@@ -79,6 +79,51 @@ def consent_entry(source, company=None, proof_text=None):
         _CONSENT_ENTRY.reset(token)
 
 
+def consents_per_company(cr):
+    """Turn consent columns still holding one value per card (before
+    18.0.1.3.0: boolean and date columns) into company-dependent ones, each
+    value copied to every company that had it: a card of a company to that
+    company; a shared card (no company) to every company, since each of them
+    read that value until now. Values are kept exactly, false ones included
+    (an ``ir.default`` fallback must not turn a refusal into a consent); a
+    card without a value gets none. Does nothing on columns already converted.
+
+    Called by the 18.0.1.3.0 migration and again before the ORM updates the
+    table, so a database already marked 18.0.1.3.0 by an earlier build is
+    converted too (the ORM alone would store the bare value, read as no
+    consent anywhere)."""
+    cr.execute(
+        """
+        SELECT column_name FROM information_schema.columns
+         WHERE table_name = 'res_partner' AND column_name = ANY(%s)
+           AND udt_name IN ('bool', 'date')
+        """,
+        [list(CONSENT_FIELDS)],
+    )
+    for (column,) in cr.fetchall():
+        new = SQL.identifier(column)
+        old = SQL.identifier(f"{column}_pre_18_0_1_3_0")
+        cr.execute(SQL("ALTER TABLE res_partner RENAME COLUMN %s TO %s", new, old))
+        cr.execute(SQL("ALTER TABLE res_partner ADD COLUMN %s jsonb", new))
+        cr.execute(
+            SQL(
+                """
+                UPDATE res_partner p
+                   SET %(new)s = CASE
+                           WHEN p.company_id IS NOT NULL
+                           THEN jsonb_build_object(p.company_id::text, to_jsonb(p.%(old)s))
+                           ELSE (SELECT jsonb_object_agg(c.id::text, to_jsonb(p.%(old)s))
+                                   FROM res_company c)
+                       END
+                 WHERE p.%(old)s IS NOT NULL
+                """,
+                new=new,
+                old=old,
+            )
+        )
+        cr.execute(SQL("ALTER TABLE res_partner DROP COLUMN %s", old))
+
+
 def _param_default(param):
     def default(partner):
         return bool(partner.env["ir.config_parameter"].sudo().get_param(param))
@@ -201,6 +246,10 @@ class ResPartner(models.Model):
     insurance_policy_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_installment_open_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_notify_message_count = fields.Integer(compute="_compute_insurance_counts")
+
+    def _auto_init(self):
+        consents_per_company(self.env.cr)
+        return super()._auto_init()
 
     @api.model
     def _consent_fields(self):
