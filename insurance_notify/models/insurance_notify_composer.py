@@ -42,10 +42,12 @@ class InsuranceNotifyComposer(models.AbstractModel):
         """
         renderable = self.browse()
         by_template = self.grouped(
-            lambda m: (m.channel, m._templates_for_channel(), m.timezone or "UTC")
+            lambda m: (m.channel, m._templates_for_channel(), m.timezone or "UTC", m.company_id)
         )
-        for (channel, template, tz_name), messages in by_template.items():
-            messages = messages.with_context(tz=tz_name)
+        for (channel, template, tz_name, company), messages in by_template.items():
+            # In the sending company: a placeholder on the client's consents
+            # (consent_valid_until) reads that agency's own.
+            messages = messages.with_context(tz=tz_name).with_company(company)
             texts = {}
             free = messages if not template else messages.browse()
             for message in free:
@@ -269,7 +271,10 @@ class InsuranceNotifyComposer(models.AbstractModel):
         self.ensure_one()
         template = self._templates_for_channel()
         if template:
-            mail_id = template.send_mail(self.res_id, email_values=self._email_values())
+            # The sending company's view of the client (its own consents).
+            mail_id = template.with_company(self.company_id).send_mail(
+                self.res_id, email_values=self._email_values()
+            )
             return self.env["mail.mail"].sudo().browse(mail_id)
         return self.env["mail.mail"].sudo().create(self._free_mail_values())
 

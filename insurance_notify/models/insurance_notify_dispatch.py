@@ -315,7 +315,8 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         for message in self:
             address = message.number if message.channel == "sms" else message.email
             recipient = message.sender_ref._own_address(
-                message.partner_id,
+                # The sending company's consents, not the cron user's company's.
+                message.partner_id.with_company(message.company_id),
                 message.channel,
                 address,
                 listed,

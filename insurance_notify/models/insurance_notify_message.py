@@ -365,8 +365,11 @@ class InsuranceNotifyMessage(models.Model):
         company = sender._notify_company()
         keyed = {sender._notify_key(item): item for item in items}
         today = self._today(company, now)
-        partners = self.env["res.partner"].browse(
-            {item.partner_id for item in items if item.partner_id}
+        # Consents are each agency's own: read the sending company's.
+        partners = (
+            self.env["res.partner"]
+            .with_company(company)
+            .browse({item.partner_id for item in items if item.partner_id})
         )
         recipients = sender._recipients(partners, today)
         window = sender._notify_window()

@@ -7,7 +7,7 @@ from odoo.tools import SQL
 
 from ..lib.notify_engine import experiment, schedule
 from .insurance_notify_sender import QueueItem
-from .notify_event_sources import SOURCES, event_filters
+from .notify_event_sources import SOURCES, event_filters, events_sql
 
 # One event a rule is due to remind of, as the planner's query yields it.
 Occurrence = namedtuple(
@@ -535,7 +535,7 @@ class InsuranceNotifyRule(models.Model):
                AND %(filters)s
              ORDER BY e.res_id, %(sign)s * o.days DESC
             """,
-            events=SQL(source.events.format(year=today.year)),
+            events=events_sql(source, today, self.company_id),
             offsets=offsets,
             sign=sign,
             first=first_day,
@@ -562,7 +562,7 @@ class InsuranceNotifyRule(models.Model):
                   FROM (%s) AS e
                  WHERE e.res_id = ANY(%s) AND e.event_date IS NOT NULL AND %s
                 """,
-                SQL(source.events.format(year=today.year)),
+                events_sql(source, today, self.company_id),
                 records.ids,
                 self._event_filters(),
             )

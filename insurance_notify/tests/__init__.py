@@ -38,6 +38,7 @@ from . import test_template_code
 from . import test_template_companies
 from . import test_replies
 from . import test_replies_tour
+from . import test_agency_clients
 from . import test_duplicates_everywhere
 from . import test_entry_edges
 from . import test_dispatch_batches
