@@ -105,7 +105,7 @@ class InsuranceNotifyOutcome(models.AbstractModel):
         query = SQL(
             """
             WITH p AS (
-                SELECT m.id, m.res_id, m.event_date,
+                SELECT m.id, m.res_id, m.event_date, m.company_id,
                        COALESCE(m.sent_at, m.scheduled_at, m.create_date)::date AS message_on,
                        m.event_date + COALESCE(c.insurance_outcome_grace_days, %(grace)s)
                            AS deadline

@@ -140,7 +140,9 @@ SOURCES = {
         """,
         # The consent's validity extended past the date the reminder named.
         outcome_join="LEFT JOIN res_partner d ON d.id = p.res_id",
-        outcome_on="CASE WHEN d.consent_valid_until > p.event_date THEN {changed} END",
+        # (the message's company's own end date: consents are per company).
+        outcome_on="CASE WHEN (d.consent_valid_until ->> p.company_id::text)::date > p.event_date "
+        "THEN {changed} END",
     ),
     "birthday": EventSource(
         model="res.partner",
