@@ -25,6 +25,29 @@ _logger = logging.getLogger(__name__)
 SENT_STATES = ("sent", "delivered")
 # States a re-planned key may be brought back from (never from sent or failed).
 REPLANNABLE = ("queued", "skipped", "cancelled")
+# Reasons that describe a state of the record or the client that can change the
+# same day (a draft validated, a payment undone, a number or a consent added).
+# A message left out for one of them has not used up its occurrence: when a
+# later planning finds the reason gone, the same message is queued (invariant 2,
+# never lost). A reason decided by a person (cancelled by, stopped), by the
+# calendar (the event passed) or by design (already reminded, control group)
+# is final.
+REVIVABLE_REASONS = frozenset(
+    {
+        "no_mobile",
+        "no_email",
+        "sms_blacklisted",
+        "email_blacklisted",
+        "no_sms_consent",
+        "no_email_consent",
+        "no_marketing_consent",
+        "no_specific_consent",
+        "consent_expired",
+        "installment_paid",
+        "policy_draft",
+        "policy_cancelled",
+    }
+)
 
 
 class InsuranceNotifyMessage(models.Model):
@@ -324,9 +347,26 @@ class InsuranceNotifyMessage(models.Model):
                 ):
                     continue
                 message.write(vals)
+        else:
+            for message in existing:
+                vals = vals_by_key[message.key]
+                if message._revives(vals["state"]):
+                    message.write(vals)
         taken = set(existing.mapped("key"))
         new = [vals for key, vals in vals_by_key.items() if key not in taken]
         return existing | self._insert(new)
+
+    def _revives(self, new_state):
+        """Whether this message, left out for a reason that no longer holds,
+        goes after all: it was skipped or cancelled for a changeable state
+        (REVIVABLE_REASONS) and planning it again now queues it. It never
+        left, so queuing it cannot send anything twice."""
+        self.ensure_one()
+        return (
+            new_state == "queued"
+            and self.state in ("skipped", "cancelled")
+            and self.reason_code in REVIVABLE_REASONS
+        )
 
     @api.model
     def _prepare_queue(self, sender, items, now=None):
