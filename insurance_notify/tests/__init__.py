@@ -35,3 +35,4 @@ from . import test_template_authoring
 from . import test_template_languages
 from . import test_tour
 from . import test_broker_day
+from . import test_broker_day_tour

@@ -257,6 +257,8 @@ class TestTheManagersPreviewOpens(BrokerDayCase):
     def test_the_rules_sms_preview_opens_for_a_manager(self):
         rule = self.make_rule("7").with_user(self.manager)
         action = rule.action_preview_sms()
+        # As in a request of its own: nothing of ir.model is in the cache.
+        self.env.invalidate_all()
         preview = Form(
             self.env[action["res_model"]].with_user(self.manager).with_context(action["context"])
         )
@@ -277,6 +279,7 @@ class TestTheManagersPreviewOpens(BrokerDayCase):
                 "subject": "Polisa {{ object.name }}",
             }
         )
+        self.env.invalidate_all()
         preview = Form(
             self.env["mail.template.preview"]
             .with_user(self.manager)
@@ -322,3 +325,59 @@ class TestATestSmsIsNotTheClientsHistory(BrokerDayCase):
         # The policy keeps it, logged as the test it was.
         self.assertIn(message, policy.with_user(self.broker).notify_message_ids)
         self.assertTrue(policy.message_ids.filtered(lambda m: "+48609111222" in (m.body or "")))
+
+
+class TestTheRulesTransliterationDecides(BrokerDayCase):
+    def setUp(self):
+        super().setUp()
+        self.template.write(
+            {"body": "Polisa {{ object.name }}: składka 312,50 zł.", "sms_transliterate": True}
+        )
+        self.manager = new_test_user(
+            self.env,
+            login="manager_translit",
+            lang="pl_PL",
+            groups="insurance_notify.group_insurance_manager",
+        )
+
+    def test_an_unticked_box_sends_the_polish_letters(self):
+        policy = self.make_policy(7)
+        self.make_rule("7", sms_transliterate=False)
+        self.run_crons()
+        expected = f"Polisa {policy.name}: składka 312,50 zł."
+        self.assertEqual([sms.body for sms in SandboxGateway.outbox], [expected])
+        self.assertEqual(self.messages_of(policy).sms_encoding, "UCS-2")
+
+    def test_choosing_the_template_in_the_form_ticks_the_box_and_the_manager_decides(self):
+        form = Form(self.env["insurance.notify.rule"].with_user(self.manager))
+        form.name = "Koniec polisy"
+        form.offsets = "7"
+        form.sms_template_id = self.template
+        self.assertTrue(form.sms_transliterate)
+        form.sms_transliterate = False
+        rule = form.save()
+        self.assertFalse(rule.sms_transliterate)
+        self.assertEqual(rule._notify_sms_options()[0], False)
+        # The dry run says what the dispatcher will send.
+        policy = self.make_policy(7)
+        wizard = (
+            self.env["insurance.notify.dry.run"]
+            .with_user(self.manager)
+            .create({"day": self.TODAY, "rule_ids": [(6, 0, rule.ids)]})
+        )
+        wizard.action_run()
+        line = wizard.line_ids.filtered(lambda line: line.policy_id == policy)
+        self.assertEqual(
+            (line.text, line.sms_encoding),
+            (f"Polisa {policy.name}: składka 312,50 zł.", "UCS-2"),
+        )
+
+    def test_a_rule_created_without_the_box_takes_the_templates(self):
+        policy = self.make_policy(7)
+        rule = self.make_rule("7")
+        self.assertTrue(rule.sms_transliterate)
+        self.run_crons()
+        self.assertEqual(
+            [sms.body for sms in SandboxGateway.outbox],
+            [f"Polisa {policy.name}: skladka 312,50 zl."],
+        )
