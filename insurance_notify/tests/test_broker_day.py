@@ -257,19 +257,27 @@ class TestTheManagersPreviewOpens(BrokerDayCase):
     def test_the_rules_sms_preview_opens_for_a_manager(self):
         rule = self.make_rule("7").with_user(self.manager)
         action = rule.action_preview_sms()
-        # As in a request of its own: nothing of ir.model is in the cache.
-        self.env.invalidate_all()
-        preview = Form(
+        Preview = (
             self.env[action["res_model"]].with_user(self.manager).with_context(action["context"])
         )
-        self.assertTrue(preview.resource_ref.startswith("insurance.policy,"))
-        self.assertFalse(preview.no_record)
-        self.assertTrue(preview.body.startswith("Polisa "))
-        record = preview.save()
-        # What the form's web client reads, as the manager.
-        record.with_user(self.manager).web_read(
-            {"model_id": {"fields": {"display_name": {}}}, "body": {}, "sms_parts": {}}
-        )
+        # What the web client asks when the dialog opens, in a request of its
+        # own: nothing of ir.model is in the cache.
+        self.env.invalidate_all()
+        values = Preview.onchange(
+            {},
+            [],
+            {
+                "sms_template_id": {"fields": {"display_name": {}}},
+                "model_id": {"fields": {"display_name": {}}},
+                "resource_ref": {},
+                "no_record": {},
+                "body": {},
+                "sms_parts": {},
+            },
+        )["value"]
+        self.assertTrue(values["resource_ref"].startswith("insurance.policy,"))
+        self.assertFalse(values["no_record"])
+        self.assertTrue(values["body"].startswith("Polisa "))
 
     def test_the_mail_template_preview_opens_for_a_manager(self):
         template = self.env["mail.template"].create(
