@@ -627,8 +627,9 @@ class InsuranceNotifyMessage(models.Model):
         }
 
     @api.model
-    def _last_sent(self, records, event_types):
-        """record id -> when its last reminder of ``event_types`` was sent."""
+    def _last_sent(self, records, event_types, reached_only=False):
+        """record id -> when its last reminder of ``event_types`` was sent
+        (with ``reached_only``, leaving the ones the sandbox kept out)."""
         return dict(
             self.sudo()._read_group(
                 [
@@ -636,6 +637,7 @@ class InsuranceNotifyMessage(models.Model):
                     ("res_id", "in", records.ids),
                     ("state", "in", SENT_STATES),
                     ("rule_id.event_type", "in", event_types),
+                    *([("is_sandbox", "=", False)] if reached_only else []),
                 ],
                 ["res_id"],
                 ["sent_at:max"],

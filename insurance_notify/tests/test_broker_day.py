@@ -430,3 +430,22 @@ class TestATaskWithoutDeadlineSaysWhy(TaskCase):
         task.date_deadline = False
         task.insurance_reminder_ids.enabled = False
         self.assertFalse(task.insurance_reminder_notice)
+
+
+class TestTheSentMarkSaysSandbox(BrokerDayCase):
+    def test_a_reminder_only_the_sandbox_kept_is_not_marked_as_reaching_the_client(self):
+        policy = self.make_policy(7, user_id=self.broker.id)
+        self.make_rule("7")
+        self.run_crons()
+        message = self.messages_of(policy)
+        self.assertRecordValues(message, [{"state": "sent", "is_sandbox": True}])
+        seen = policy.with_user(self.broker)
+        self.assertTrue(seen.expiry_reminder_sent_at)
+        self.assertTrue(seen.expiry_reminder_sandbox)
+        self.assertFalse(seen.inspection_reminder_sandbox)
+
+        # One that reached the client's phone: the green mark.
+        message.sudo().is_sandbox = False
+        seen.invalidate_recordset()
+        self.assertFalse(seen.expiry_reminder_sandbox)
+        self.assertTrue(seen.expiry_reminder_sent_at)
