@@ -5,6 +5,8 @@ Senders whose template transliterates get their box ticked, so nothing that
 leaves changes; from now on unticking the box is what it says.
 """
 
+from odoo.tools import SQL
+
 TABLES = ("insurance_notify_rule", "insurance_notify_batch", "insurance_task_reminder")
 
 
@@ -22,12 +24,15 @@ def migrate(cr, version):
         if cr.fetchone()[0] != 2:
             continue
         cr.execute(
-            f"""
-            UPDATE {table} AS sender
-               SET sms_transliterate = TRUE
-              FROM sms_template AS template
-             WHERE template.id = sender.sms_template_id
-               AND template.sms_transliterate
-               AND NOT COALESCE(sender.sms_transliterate, FALSE)
-            """  # noqa: S608 - table names are the constants above
+            SQL(
+                """
+                UPDATE %s AS sender
+                   SET sms_transliterate = TRUE
+                  FROM sms_template AS template
+                 WHERE template.id = sender.sms_template_id
+                   AND template.sms_transliterate
+                   AND NOT COALESCE(sender.sms_transliterate, FALSE)
+                """,
+                SQL.identifier(table),
+            )
         )
