@@ -12,7 +12,9 @@ from . import insurance_notify_rule
 from . import insurance_notify_rule_report
 from . import insurance_notify_dispatch
 from . import insurance_notify_composer
+from . import insurance_notify_outcome
 from . import insurance_notify_message
+from . import insurance_notify_effectiveness
 from . import insurance_notify_batch
 from . import insurance_notify_batch_messages
 from . import insurance_notify_direct
@@ -24,3 +26,8 @@ from . import res_config_settings
 from . import mail_template
 from . import insurance_task_reminder
 from . import project_task
+from . import insurance_notify_reply
+from . import mail_activity
+from . import mail_thread
+from . import insurance_notify_answer
+from . import insurance_whatsapp_template

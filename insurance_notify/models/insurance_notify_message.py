@@ -52,7 +52,11 @@ REVIVABLE_REASONS = frozenset(
 
 class InsuranceNotifyMessage(models.Model):
     _name = "insurance.notify.message"
-    _inherit = ["insurance.notify.dispatch", "insurance.notify.composer"]
+    _inherit = [
+        "insurance.notify.dispatch",
+        "insurance.notify.composer",
+        "insurance.notify.outcome",
+    ]
     _description = "Notification"
     _order = "scheduled_at desc, id desc"
     _check_company_auto = True
@@ -125,7 +129,14 @@ class InsuranceNotifyMessage(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Recipient", index=True, readonly=True, check_company=True
     )
-    channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], required=True, readonly=True)
+    channel = fields.Selection(
+        [("sms", "SMS"), ("email", "E-mail"), ("whatsapp", "WhatsApp")],
+        required=True,
+        readonly=True,
+    )
+    read_at = fields.Datetime(
+        string="Read", readonly=True, help="When the client opened it (WhatsApp read receipt)."
+    )
     email = fields.Char(readonly=True)
     offset = fields.Integer(string="Days Before", readonly=True)
     event_date = fields.Date(readonly=True)
@@ -187,6 +198,11 @@ class InsuranceNotifyMessage(models.Model):
         "ask it before sending again.",
     )
     sent_at = fields.Datetime(readonly=True)
+    variant = fields.Selection(
+        [("a", "A"), ("b", "B")],
+        readonly=True,
+        help="The template it went with, when its rule compares two (template B).",
+    )
 
     _sql_constraints = [
         ("key_unique", "UNIQUE (key)", "This notification has already been planned."),
@@ -346,11 +362,13 @@ class InsuranceNotifyMessage(models.Model):
                     message.state == "cancelled" and vals["state"] != "queued"
                 ):
                     continue
-                message.write(vals)
+                # A re-plan keeps the outcome already reached.
+                message.write({name: value for name, value in vals.items() if name != "outcome"})
         else:
             for message in existing:
                 vals = vals_by_key[message.key]
                 if message._revives(vals["state"]):
+                    # Left out, it had no outcome to keep: it starts as queued does.
                     message.write(vals)
         taken = set(existing.mapped("key"))
         new = [vals for key, vals in vals_by_key.items() if key not in taken]
@@ -397,6 +415,8 @@ class InsuranceNotifyMessage(models.Model):
                 for name, comodel in self._sender_links().items()
             },
         }
+        # Measured from the start, or known to ask for nothing measurable.
+        outcome = "pending" if sender._notify_measures_outcome() else "not_applicable"
         slots = {}
         prepared = {}
         for key, item in keyed.items():
@@ -427,8 +447,12 @@ class InsuranceNotifyMessage(models.Model):
                 "state": "queued",
                 "reason_code": False,
                 "reason_params": False,
+                "outcome": outcome,
+                "variant": item.variant or False,
             }
-            skip = item.skip or recipient.reason
+            # The control group is drawn among the messages that would leave,
+            # so that it compares with the ones sent.
+            skip = item.skip or recipient.reason or (item.control and "control_group")
             if skip:
                 vals.update(state="skipped", reason_code=skip, scheduled_at=now, due_at=now)
             else:
@@ -447,7 +471,7 @@ class InsuranceNotifyMessage(models.Model):
         "key", "sender_ref", "is_reminder", "company_id", "res_model", "res_id",
         "policy_id", "partner_id", "channel", "offset", "event_date", "number", "email",
         "timezone", "gateway_id", "body", "state", "reason_code", "reason_params",
-        "scheduled_at", "due_at",
+        "scheduled_at", "due_at", "outcome", "variant",
     )  # fmt: skip
 
     @api.model
@@ -457,7 +481,7 @@ class InsuranceNotifyMessage(models.Model):
         A day's planning creates thousands of rows whose values are all known;
         the ORM's create spends most of the planner's time on defaults and
         caches these rows do not need. The model has no computed stored field
-        nor default beyond ``state``, which every row sets.
+        nor default beyond ``state`` and ``outcome``, which every row sets.
         """
         if not vals_list:
             return self.browse()
@@ -715,7 +739,7 @@ class InsuranceNotifyMessage(models.Model):
         found = self.sudo().search(
             [
                 ("gateway_id", "=", gateway.id),
-                ("channel", "=", "sms"),
+                ("channel", "in", ("sms", "whatsapp")),
                 "|",
                 "|",
                 ("provider_ref", "in", refs),
@@ -737,6 +761,13 @@ class InsuranceNotifyMessage(models.Model):
                 unmatched.append(report)
                 continue
             if report.state == "sent":
+                continue
+            if report.state == "read":
+                # Read implies delivered; a read receipt may come before the delivery one.
+                messages.filtered(lambda m: not m.read_at).write({"read_at": self._now()})
+                messages.filtered(lambda m: m.state in ("sent", "sending")).write(
+                    {"state": "delivered"}
+                )
                 continue
             vals = {"state": report.state}
             if report.provider_ref:

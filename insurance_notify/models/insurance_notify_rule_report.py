@@ -7,8 +7,9 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools.misc import format_date
+from odoo.tools.misc import format_date, format_datetime
 
+from ..lib.notify_engine import replies
 from ..lib.notify_engine.gateways import base as gateway_errors
 from .notify_reasons import reason_text
 
@@ -153,6 +154,14 @@ class InsuranceNotifyRule(models.Model):
             "skipped": skipped,
             "problems": problems,
             "outages": self._report_outages(waited, utc(yesterday), zone),
+            # Clients' replies nobody answered within the company's target.
+            "late_replies": self.env["insurance.notify.reply"]._late(
+                self.company_id, self.env["insurance.notify.message"]._now()
+            ),
+            # Did they work? The last 30 days' reminders, from their outcomes.
+            "effect": self.env["insurance.notify.effectiveness"]
+            .sudo()
+            ._figures(self, date_from=utc(today - timedelta(days=30)), date_to=utc(today)),
         }
 
     @api.model
@@ -218,7 +227,29 @@ class InsuranceNotifyRule(models.Model):
             for rule in rules
             for reason, count in sorted(stats["skipped"].get(rule, {}).items())
         ]
+        effect = []
+        for rule in rules:
+            figure = stats.get("effect", {}).get(rule.id)
+            lift = figure and figure["uplift"]
+            if not lift or not lift.treated:
+                continue
+            effect.append(
+                {
+                    "rule": rule,
+                    "clients": lift.treated,
+                    "conversion": f"{100 * lift.rate_treated:.1f}",
+                    "uplift": rules.env._(
+                        "%(uplift)+.1f points (95 %% interval %(low)+.1f to %(high)+.1f)",
+                        uplift=100 * lift.uplift,
+                        low=100 * lift.low,
+                        high=100 * lift.high,
+                    )
+                    if lift.uplift is not None and not lift.too_small
+                    else False,
+                }
+            )
         values = {
+            "effect": effect,
             "sandbox": sum(row["sandbox"] for row in rows),
             "user": user,
             "today": today,
@@ -227,6 +258,17 @@ class InsuranceNotifyRule(models.Model):
             "skipped": skipped,
             "problems": problems,
             "outages": stats.get("outages", []),
+            "late_replies": [
+                {
+                    "who": reply.partner_id.display_name or reply.number or reply.email or "",
+                    "received": format_datetime(rules.env, reply.received_at, tz=user.tz),
+                    "broker": reply.user_id.name or "",
+                    "document": reply.document_name or "",
+                    "text": replies.excerpt(reply.text, 160),
+                }
+                for reply in stats.get("late_replies", self.env["insurance.notify.reply"])
+                if reply.company_id in user.company_ids
+            ],
             "format_date": lambda day: _format_date(rules.env, day),
         }
         body = (

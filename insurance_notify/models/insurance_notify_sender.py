@@ -16,7 +16,7 @@ from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from ..lib.notify_engine import consent, schedule
+from ..lib.notify_engine import consent, phone, schedule
 from .notify_reasons import CONSENT_REASONS, MISSING_ADDRESS
 
 # The address a sender reaches a partner at, and why not (a reason code) or None.
@@ -28,11 +28,14 @@ Recipient = namedtuple("Recipient", "channel number email timezone reason")
 # this message instead of the partner's; ``body``: a free text instead of the
 # template; ``key`` and ``gateway_id``: chosen by the producer, for senders that
 # take them (direct messages).
+# ``control``: the occurrence is in the sender's control group (recorded,
+# never sent, when nothing else keeps it from leaving); ``variant``: the
+# template variant it is sent with ("a"/"b"), else None.
 QueueItem = namedtuple(
     "QueueItem",
     "res_model res_id partner_id policy_id offset event_date skip not_before "
-    "number email body key gateway_id",
-    defaults=(None, 0, None, None, None, None, None, None, None, None),
+    "number email body key gateway_id control variant",
+    defaults=(None, 0, None, None, None, None, None, None, None, None, False, None),
 )
 
 # Direct messages (a test SMS) go at once, day or night: someone pressed a
@@ -53,8 +56,14 @@ class InsuranceNotifySender(models.AbstractModel):
     _name = "insurance.notify.sender"
     _description = "Notification Sender Settings"
 
-    sms_template_id = fields.Many2one("sms.template", string="SMS Template")
-    mail_template_id = fields.Many2one("mail.template", string="E-mail Template")
+    # An agency's senders use its own templates or shared ones (check_company);
+    # a template in use is not deleted, whatever tries (restrict).
+    sms_template_id = fields.Many2one(
+        "sms.template", string="SMS Template", check_company=True, ondelete="restrict"
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template", string="E-mail Template", check_company=True, ondelete="restrict"
+    )
     gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="SMS Gateway",
@@ -156,6 +165,14 @@ class InsuranceNotifySender(models.AbstractModel):
                     )
                 )
 
+    @api.constrains("sms_template_id", "mail_template_id")
+    def _check_templates_render(self):
+        """A template holding code no administrator wrote would fail every
+        message: refused when chosen, not at 8 a.m."""
+        for sender in self:
+            sender.sms_template_id._insurance_check_render_safe()
+            sender.mail_template_id._insurance_check_render_safe()
+
     @api.constrains("sms_max_parts")
     def _check_sms_max_parts(self):
         if any(sender.sms_max_parts < 0 for sender in self):
@@ -190,8 +207,8 @@ class InsuranceNotifySender(models.AbstractModel):
             self._notify_company()
         )
 
-    def _notify_templates(self):
-        """(SMS template, e-mail template)."""
+    def _notify_templates(self, variant=False):
+        """(SMS template, e-mail template) of the message's ``variant``."""
         self.ensure_one()
         return self.sms_template_id, self.mail_template_id
 
@@ -222,6 +239,11 @@ class InsuranceNotifySender(models.AbstractModel):
     def _notify_is_reminder(self):
         """Automatic reminders join a client's other reminders of the moment into
         one SMS and count in the client's daily limit; other messages go alone."""
+        return False
+
+    def _notify_measures_outcome(self):
+        """Whether this sender's messages ask for something measurable (a
+        renewal, a payment): they start with a pending outcome."""
         return False
 
     def _notify_is_interactive(self):
@@ -322,6 +344,10 @@ class InsuranceNotifySender(models.AbstractModel):
             if not address:
                 reason = reason or MISSING_ADDRESS[channel]
                 continue
+            if channel == "sms" and not phone.is_mobile(address):
+                # A landline on the card (mobile empty, phone filled) gets no SMS.
+                reason = reason or "not_mobile"
+                continue
             decision = self._consent_decision(partner, channel, blacklisted, today)
             if decision.allowed:
                 reason = None
@@ -342,6 +368,8 @@ class InsuranceNotifySender(models.AbstractModel):
         reason = None
         if not address:
             reason = MISSING_ADDRESS[channel]
+        elif channel == "sms" and not phone.is_mobile(address):
+            reason = "not_mobile"
         else:
             blacklisted = address in (listed[0] if channel == "sms" else listed[1])
             decision = self._consent_decision(partner, channel, blacklisted, today)

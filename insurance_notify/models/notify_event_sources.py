@@ -20,6 +20,17 @@ class EventSource:
     events: str  # SELECT ... AS <the columns above>; {year} is this year
     after: bool = False  # offsets count days after the event (overdue), not before
     specific_consent: str | None = None  # res.partner field of this event's own consent
+    # What the reminder asked for, as SQL over the pending message ``p``
+    # (res_id, event_date, deadline): ``outcome_join`` joins the document
+    # (alias ``d``), ``outcome_on`` is the day the client did it, NULL while
+    # not done. Where the document keeps no date of its own, ``{changed}``
+    # and ``{created}`` stand for the day the document (``d``) was changed and
+    # a successor (``q``) entered: today when a write hook settles at once,
+    # else their write and create dates. A reminder converts when that day is on or before its
+    # deadline (the event date plus the company's grace period). No
+    # ``outcome_on``: the reminder asks for nothing measurable (a birthday).
+    outcome_join: str | None = None
+    outcome_on: str | None = None
 
 
 POLICY_COLUMNS = """p.company_id, p.insurer_id, p.product_id, p.user_id, p.sales_channel,
@@ -27,12 +38,40 @@ POLICY_COLUMNS = """p.company_id, p.insurer_id, p.product_id, p.user_id, p.sales
 NO_POLICY_COLUMNS = """NULL::int AS policy_id, r.company_id, NULL::int AS insurer_id,
                        NULL::int AS product_id, NULL::int AS user_id, NULL AS sales_channel,
                        NULL AS policy_state, NULL AS skip"""
+# Renewed: closed by "Renew" (state renewed), or a later policy of the same
+# client for the same product (and vehicle) starting around this one's end
+# was entered in time -- the renewal a broker types by hand, at another
+# insurer too. The day is when it was entered. Two subqueries rather than
+# one with OR, so each reaches its index (predecessor, client).
+POLICY_RENEWED_ON = """
+    LEAST(
+        CASE WHEN d.state = 'renewed' THEN {changed} END,
+        (SELECT min({created})
+           FROM insurance_policy q
+          WHERE q.predecessor_id = d.id AND q.state <> 'cancelled'),
+        (SELECT min({created})
+           FROM insurance_policy q
+          WHERE q.partner_id = d.partner_id
+            AND q.id <> d.id
+            AND q.state <> 'cancelled'
+            AND q.company_id = d.company_id
+            AND q.product_id = d.product_id
+            AND q.vehicle_plate IS NOT DISTINCT FROM d.vehicle_plate
+            AND q.date_start BETWEEN d.date_end - 31 AND p.deadline
+            AND q.date_end > d.date_end)
+    )
+"""
+
 INSTALLMENTS = f"""
     SELECT i.id AS res_id, p.partner_id, p.id AS policy_id, i.date_due AS event_date,
            {POLICY_COLUMNS}, CASE WHEN i.state = 'paid' THEN 'installment_paid' END AS skip
       FROM insurance_policy_installment i
       JOIN insurance_policy p ON p.id = i.policy_id
 """
+
+# Paid (an installment is paid in full or open) on its payment date.
+INSTALLMENT_JOIN = "LEFT JOIN insurance_policy_installment d ON d.id = p.res_id"
+INSTALLMENT_PAID_ON = "CASE WHEN d.state = 'paid' THEN COALESCE(d.date_paid, {changed}) END"
 
 SOURCES = {
     "policy_expiry": EventSource(
@@ -43,6 +82,8 @@ SOURCES = {
                    p.date_end AS event_date, {POLICY_COLUMNS}, NULL AS skip
               FROM insurance_policy p
         """,
+        outcome_join="LEFT JOIN insurance_policy d ON d.id = p.res_id",
+        outcome_on=POLICY_RENEWED_ON,
     ),
     "inspection_expiry": EventSource(
         model="insurance.policy",
@@ -53,11 +94,17 @@ SOURCES = {
               FROM insurance_policy p
              WHERE p.inspection_date IS NOT NULL
         """,
+        # A later inspection date entered: the vehicle passed it. The day is
+        # the policy's last change (the write hook settles it that day).
+        outcome_join="LEFT JOIN insurance_policy d ON d.id = p.res_id",
+        outcome_on="CASE WHEN d.inspection_date > p.event_date THEN {changed} END",
     ),
     "installment_due": EventSource(
         model="insurance.policy.installment",
         specific_consent="consent_installment",
         events=INSTALLMENTS,
+        outcome_join=INSTALLMENT_JOIN,
+        outcome_on=INSTALLMENT_PAID_ON,
     ),
     "installment_overdue": EventSource(
         model="insurance.policy.installment",
@@ -65,6 +112,8 @@ SOURCES = {
         after=True,
         # A paid installment is not overdue: no occurrence at all.
         events=INSTALLMENTS + " WHERE i.state = 'open'",
+        outcome_join=INSTALLMENT_JOIN,
+        outcome_on=INSTALLMENT_PAID_ON,
     ),
     "consent_renewal": EventSource(
         model="res.partner",
@@ -74,6 +123,9 @@ SOURCES = {
               FROM res_partner r
              WHERE r.active AND r.consent_valid_until IS NOT NULL
         """,
+        # The consent's validity extended past the date the reminder named.
+        outcome_join="LEFT JOIN res_partner d ON d.id = p.res_id",
+        outcome_on="CASE WHEN d.consent_valid_until > p.event_date THEN {changed} END",
     ),
     "birthday": EventSource(
         model="res.partner",

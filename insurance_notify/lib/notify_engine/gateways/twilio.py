@@ -108,6 +108,8 @@ class TwilioGateway(HttpGateway):
         api_url="https://api.twilio.com",
         status_callback=None,
         timeout=DEFAULT_TIMEOUT,
+        concurrency=None,
+        rate=None,
     ):
         if not account_sid or not auth_token:
             raise ValueError("Twilio needs an account SID and an auth token")
@@ -120,6 +122,7 @@ class TwilioGateway(HttpGateway):
         self.timeout = timeout
         self._host = urlsplit(self.api_url).netloc
         self._account_url = f"{self.api_url}/{API_VERSION}/Accounts/{quote(account_sid, safe='')}"
+        self._set_throughput(concurrency, rate)
         self._session = self._new_session()
         self._session.auth = (account_sid, auth_token)
 
