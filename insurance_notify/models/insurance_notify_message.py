@@ -367,21 +367,23 @@ class InsuranceNotifyMessage(models.Model):
         else:
             for message in existing:
                 vals = vals_by_key[message.key]
-                if message._revives(vals["state"]):
+                if message._revives(vals):
                     # Left out, it had no outcome to keep: it starts as queued does.
                     message.write(vals)
         taken = set(existing.mapped("key"))
         new = [vals for key, vals in vals_by_key.items() if key not in taken]
         return existing | self._insert(new)
 
-    def _revives(self, new_state):
+    def _revives(self, vals):
         """Whether this message, left out for a reason that no longer holds,
-        goes after all: it was skipped or cancelled for a changeable state
-        (REVIVABLE_REASONS) and planning it again now queues it. It never
-        left, so queuing it cannot send anything twice."""
+        is planned again with ``vals`` (what planning it now prepares): it was
+        skipped or cancelled for a changeable state (REVIVABLE_REASONS) and
+        now it leaves, or falls in the rule's control group (then it is
+        measured like the others, invariant 11). It never left, so queuing it
+        cannot send anything twice."""
         self.ensure_one()
         return (
-            new_state == "queued"
+            (vals["state"] == "queued" or vals.get("reason_code") == "control_group")
             and self.state in ("skipped", "cancelled")
             and self.reason_code in REVIVABLE_REASONS
         )

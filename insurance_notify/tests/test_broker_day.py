@@ -8,6 +8,7 @@ from odoo.tests import Form
 from odoo.tests.common import new_test_user
 from odoo.tools import file_open
 
+from ..lib.notify_engine import experiment
 from ..lib.notify_engine.gateways import SandboxGateway
 from .common import NotifyCase, warsaw
 from .test_task_reminders import TaskCase
@@ -449,3 +450,20 @@ class TestTheSentMarkSaysSandbox(BrokerDayCase):
         seen.invalidate_recordset()
         self.assertFalse(seen.expiry_reminder_sandbox)
         self.assertTrue(seen.expiry_reminder_sent_at)
+
+
+class TestARevivedReminderIsMeasuredToo(BrokerDayCase):
+    def test_a_validated_draft_in_the_control_group_is_recorded_as_control(self):
+        # This client is drawn into the control group (the draw is a stable hash).
+        self.patch(experiment, "is_control", lambda unit, percent: bool(percent))
+        policy = self.make_policy(7, state="draft")
+        self.make_rule("7", control_percent=50)
+        self.run_crons()
+        message = self.messages_of(policy)
+        self.assertEqual(message.reason_code, "policy_draft")
+        policy.action_validate()
+        self.run_crons()
+        self.assertRecordValues(
+            message, [{"state": "skipped", "reason_code": "control_group", "outcome": "pending"}]
+        )
+        self.assertFalse(SandboxGateway.outbox)

@@ -131,7 +131,7 @@ class InsuranceNotifyDryRun(models.TransientModel):
             for message in Message.sudo()
             .with_context(active_test=False)
             .search([("key", "in", list(prepared))])
-            if not message._revives(prepared[message.key]["state"])
+            if not message._revives(prepared[message.key])
         }
         gateway = rule._notify_gateway()
         labels = dict(Message._fields["reason_code"]._description_selection(self.env))
