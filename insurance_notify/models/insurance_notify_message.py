@@ -25,6 +25,29 @@ _logger = logging.getLogger(__name__)
 SENT_STATES = ("sent", "delivered")
 # States a re-planned key may be brought back from (never from sent or failed).
 REPLANNABLE = ("queued", "skipped", "cancelled")
+# Reasons that describe a state of the record or the client that can change the
+# same day (a draft validated, a payment undone, a number or a consent added).
+# A message left out for one of them has not used up its occurrence: when a
+# later planning finds the reason gone, the same message is queued (invariant 2,
+# never lost). A reason decided by a person (cancelled by, stopped), by the
+# calendar (the event passed) or by design (already reminded, control group)
+# is final.
+REVIVABLE_REASONS = frozenset(
+    {
+        "no_mobile",
+        "no_email",
+        "sms_blacklisted",
+        "email_blacklisted",
+        "no_sms_consent",
+        "no_email_consent",
+        "no_marketing_consent",
+        "no_specific_consent",
+        "consent_expired",
+        "installment_paid",
+        "policy_draft",
+        "policy_cancelled",
+    }
+)
 
 
 class InsuranceNotifyMessage(models.Model):
@@ -350,9 +373,29 @@ class InsuranceNotifyMessage(models.Model):
                     continue
                 # A re-plan keeps the outcome already reached.
                 message.write({name: value for name, value in vals.items() if name != "outcome"})
+        else:
+            for message in existing:
+                vals = vals_by_key[message.key]
+                if message._revives(vals):
+                    # Left out, it had no outcome to keep: it starts as queued does.
+                    message.write(vals)
         taken = set(existing.mapped("key"))
         new = [vals for key, vals in vals_by_key.items() if key not in taken]
         return existing | self._insert(new)
+
+    def _revives(self, vals):
+        """Whether this message, left out for a reason that no longer holds,
+        is planned again with ``vals`` (what planning it now prepares): it was
+        skipped or cancelled for a changeable state (REVIVABLE_REASONS) and
+        now it leaves, or falls in the rule's control group (then it is
+        measured like the others, invariant 11). It never left, so queuing it
+        cannot send anything twice."""
+        self.ensure_one()
+        return (
+            (vals["state"] == "queued" or vals.get("reason_code") == "control_group")
+            and self.state in ("skipped", "cancelled")
+            and self.reason_code in REVIVABLE_REASONS
+        )
 
     @api.model
     def _prepare_queue(self, sender, items, now=None):
@@ -622,8 +665,9 @@ class InsuranceNotifyMessage(models.Model):
         }
 
     @api.model
-    def _last_sent(self, records, event_types):
-        """record id -> when its last reminder of ``event_types`` was sent."""
+    def _last_sent(self, records, event_types, reached_only=False):
+        """record id -> when its last reminder of ``event_types`` was sent
+        (with ``reached_only``, leaving the ones the sandbox kept out)."""
         return dict(
             self.sudo()._read_group(
                 [
@@ -631,6 +675,7 @@ class InsuranceNotifyMessage(models.Model):
                     ("res_id", "in", records.ids),
                     ("state", "in", SENT_STATES),
                     ("rule_id.event_type", "in", event_types),
+                    *([("is_sandbox", "=", False)] if reached_only else []),
                 ],
                 ["res_id"],
                 ["sent_at:max"],

@@ -101,7 +101,7 @@ class InsuranceNotifySender(models.AbstractModel):
     sms_transliterate = fields.Boolean(
         string="Transliterate",
         help="Replace letters GSM-7 lacks (ą → a, š → s) so a part holds 160 characters, "
-        "not 70. The template's own setting applies too.",
+        "not 70. Taken from the template when it is chosen; then this box decides.",
     )
     sms_max_parts = fields.Integer(
         string="Max. SMS Parts",
@@ -138,6 +138,22 @@ class InsuranceNotifySender(models.AbstractModel):
                 sender.sms_gateway_notice = "sandbox"
             else:
                 sender.sms_gateway_notice = False
+
+    # One setting decides what leaves: the sender's box. It starts as its
+    # template's (chosen in the form, or given on creation), so a rule whose
+    # box is unticked never sends "zl" because its template transliterates.
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "sms_transliterate" not in vals and vals.get("sms_template_id"):
+                template = self.env["sms.template"].browse(vals["sms_template_id"])
+                vals["sms_transliterate"] = template.sms_transliterate
+        return super().create(vals_list)
+
+    @api.onchange("sms_template_id")
+    def _onchange_sms_template_transliterate(self):
+        if self.sms_template_id:
+            self.sms_transliterate = self.sms_template_id.sms_transliterate
 
     @api.constrains("window_start", "window_end")
     def _check_window(self):
@@ -197,13 +213,10 @@ class InsuranceNotifySender(models.AbstractModel):
         return self.sms_template_id, self.mail_template_id
 
     def _notify_sms_options(self):
-        """(transliterate, max parts or 0) of this sender together with its template."""
+        """(transliterate, max parts or 0): the sender's own box (see create),
+        and its part limit, else its template's."""
         self.ensure_one()
-        template = self.sms_template_id
-        return (
-            self.sms_transliterate or template.sms_transliterate,
-            self.sms_max_parts or template.sms_max_parts,
-        )
+        return self.sms_transliterate, self.sms_max_parts or self.sms_template_id.sms_max_parts
 
     def _consent_requirements(self):
         """(consent mode, res.partner field of the specific consent or None)."""

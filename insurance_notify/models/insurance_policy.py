@@ -159,6 +159,14 @@ class InsurancePolicy(models.Model):
         compute="_compute_reminder_sent_at",
         help="When the last reminder of this vehicle's technical inspection was sent.",
     )
+    # The green "sent" mark must not promise a client was reached when only the
+    # sandbox kept the reminder.
+    expiry_reminder_sandbox = fields.Boolean(
+        string="Expiry Reminder Only In Sandbox", compute="_compute_reminder_sent_at"
+    )
+    inspection_reminder_sandbox = fields.Boolean(
+        string="Inspection Reminder Only In Sandbox", compute="_compute_reminder_sent_at"
+    )
 
     _sql_constraints = [
         (
@@ -301,9 +309,15 @@ class InsurancePolicy(models.Model):
         Message = self.env["insurance.notify.message"]
         expiry = Message._last_sent(self, ["policy_expiry"])
         inspection = Message._last_sent(self, ["inspection_expiry"])
+        reached_expiry = Message._last_sent(self, ["policy_expiry"], reached_only=True)
+        reached_inspection = Message._last_sent(self, ["inspection_expiry"], reached_only=True)
         for policy in self:
             policy.expiry_reminder_sent_at = expiry.get(policy.id, False)
             policy.inspection_reminder_sent_at = inspection.get(policy.id, False)
+            policy.expiry_reminder_sandbox = policy.id in expiry and policy.id not in reached_expiry
+            policy.inspection_reminder_sandbox = (
+                policy.id in inspection and policy.id not in reached_inspection
+            )
 
     # Saving one of these may make a reminder due today: plan at once.
     PLANNING_FIELDS = frozenset(

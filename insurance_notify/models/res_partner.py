@@ -39,8 +39,12 @@ BOOLEAN_CONSENTS = (
     "consent_birthday",
     "consent_renewal_offer",
 )
-# Dates of the client card that events are planned on (birthday, consent renewal).
-PLANNING_FIELDS = frozenset({"birthdate", "consent_valid_until"})
+# Dates of the client card that events are planned on (birthday, consent renewal),
+# and the number, address and consents a reminder left out for their want waits
+# for: given later the same day, the reminder goes (plan at once).
+PLANNING_FIELDS = frozenset(
+    {"birthdate", "consent_valid_until", "mobile", "email", *BOOLEAN_CONSENTS}
+)
 # What makes a contact a duplicate of another client, or stops it being one.
 DUPLICATE_FIELDS = frozenset({"mobile", "email", "insurance_shared_contact"})
 CONSENT_FIELDS = (*BOOLEAN_CONSENTS, "consent_valid_until")
@@ -327,7 +331,27 @@ class ResPartner(models.Model):
         defaults = super().default_get(fields_list)
         for name in NEVER_DEFAULT:
             defaults.pop(name, None)
+        if "lang" in fields_list and self._insurance_client_entry():
+            defaults.update(self._insurance_default_lang(defaults))
         return defaults
+
+    @api.model
+    def _insurance_default_lang(self, defaults):
+        """A client entered in our forms or imports speaks the agency's
+        language (its company's partner's), else the creating user's: a
+        Polish office's new client gets Polish SMS with Polish dates. Stock's
+        default is the database's first language (the ``ir.default`` base sets
+        when it installs it, usually English, whoever creates the contact):
+        for our clients that one gives way. A contact's parent and a default
+        given by the caller (context) still win; contacts entered elsewhere
+        keep stock's default."""
+        if defaults.get("parent_id") or self.env.context.get("default_lang"):
+            return {}
+        installed = dict(self.env["res.lang"].get_installed())
+        for lang in (self.env.company.partner_id.lang, self.env.user.lang):
+            if lang in installed:
+                return {"lang": lang}
+        return {}
 
     @api.model
     def load(self, fields, data):

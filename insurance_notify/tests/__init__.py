@@ -34,6 +34,8 @@ from . import test_task_reminders_tour
 from . import test_template_authoring
 from . import test_template_languages
 from . import test_tour
+from . import test_broker_day
+from . import test_broker_day_tour
 from . import test_template_code
 from . import test_template_companies
 from . import test_replies

@@ -124,12 +124,15 @@ class InsuranceNotifyDryRun(models.TransientModel):
         company_tz = schedule.resolve_timezone(rule.company_id.partner_id.tz)
         day_start = Message._local_day_start(day, company_tz)
         prepared = Message._prepare_queue(rule, rule._queue_items(occurrences), now=day_start)
-        taken = set(
-            Message.sudo()
+        # A key taken by a message left out for a reason that no longer holds
+        # is not "already planned": the run queues that message after all.
+        taken = {
+            message.key
+            for message in Message.sudo()
             .with_context(active_test=False)
             .search([("key", "in", list(prepared))])
-            .mapped("key")
-        )
+            if not message._revives(prepared[message.key])
+        }
         gateway = rule._notify_gateway()
         labels = dict(Message._fields["reason_code"]._description_selection(self.env))
         by_channel = {}

@@ -119,7 +119,10 @@ class InsuranceSmsTest(models.TransientModel):
         item = QueueItem(
             res_model="insurance.policy",
             res_id=self.policy_id.id,
-            partner_id=self.policy_id.partner_id.id,
+            # A test goes to the number typed (often the broker's own): it is
+            # the policy's, logged there as a test, never the client's history
+            # or counts, nor a client's daily limit.
+            partner_id=False,
             policy_id=self.policy_id.id,
             number=number,
             body=analysis.text,
