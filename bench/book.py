@@ -46,12 +46,19 @@ def generate(env, clients, policies, installments):
                'client' || n || '@example.com', 'client' || n || '@example.com',
                'Europe/Warsaw', 'en_US', TRUE, 'contact', FALSE, FALSE,
                DATE '1950-01-01' + (n * 37) %% 20000,
-               CASE WHEN n %% 3 = 0 THEN CURRENT_DATE + (n %% 730 - 100) END,
-               n %% 10 < 7, n %% 10 < 8, n %% 2 = 0, n %% 10 < 3, n %% 10 < 6, n %% 10 < 6,
+               CASE WHEN n %% 3 = 0
+                    THEN jsonb_build_object(%(company)s, CURRENT_DATE + (n %% 730 - 100)) END,
+               jsonb_build_object(%(company)s, n %% 10 < 7),
+               jsonb_build_object(%(company)s, n %% 10 < 8),
+               jsonb_build_object(%(company)s, n %% 2 = 0),
+               jsonb_build_object(%(company)s, n %% 10 < 3),
+               jsonb_build_object(%(company)s, n %% 10 < 6),
+               jsonb_build_object(%(company)s, n %% 10 < 6),
                now(), now(), 1, 1/*values*/
-          FROM generate_series(1, %s) AS n
+          FROM generate_series(1, %(clients)s) AS n
         """.replace("/*columns*/", extra_columns).replace("/*values*/", extra_values),
-        [clients],
+        # Consents are company-dependent (a JSON object company id -> value).
+        {"clients": clients, "company": str(company.id)},
     )
     _logger.info("generating %s policies", policies)
     cr.execute(

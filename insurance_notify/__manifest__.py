@@ -20,6 +20,7 @@
         "data/ir_cron_data.xml",
         "data/insurance_notify_report_templates.xml",
         "views/insurance_notify_message_views.xml",
+        "views/insurance_notify_effectiveness_views.xml",
         "views/insurance_notify_batch_views.xml",
         "views/insurance_notify_reply_views.xml",
         "views/insurance_notify_batch_start_views.xml",

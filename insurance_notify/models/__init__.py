@@ -12,7 +12,9 @@ from . import insurance_notify_rule
 from . import insurance_notify_rule_report
 from . import insurance_notify_dispatch
 from . import insurance_notify_composer
+from . import insurance_notify_outcome
 from . import insurance_notify_message
+from . import insurance_notify_effectiveness
 from . import insurance_notify_batch
 from . import insurance_notify_batch_messages
 from . import insurance_notify_direct

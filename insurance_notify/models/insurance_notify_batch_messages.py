@@ -9,7 +9,7 @@ from odoo.tools import SQL
 
 from ..lib.notify_engine import sms
 from .insurance_notify_sender import QueueItem
-from .notify_event_sources import SOURCES, event_filters
+from .notify_event_sources import SOURCES, event_filters, events_sql
 
 # Clients with a valid policy, in the columns of the event sources, so that the
 # same filters apply; one row per client.
@@ -63,7 +63,7 @@ class InsuranceNotifyBatch(models.Model):
             events = SQL(ALL_CLIENTS)
         else:
             today = self.env["insurance.notify.message"]._today()
-            events = SQL(SOURCES[self.target].events.format(year=today.year))
+            events = events_sql(SOURCES[self.target], today, self.company_id)
             # Only what is still to come and still concerns the client.
             conditions += [
                 SQL("e.event_date >= %s", self.date_from or today),

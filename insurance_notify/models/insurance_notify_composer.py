@@ -14,6 +14,7 @@ from odoo import models
 from odoo.tools import plaintext2html
 
 from ..lib.notify_engine import compose, sms
+from .insurance_notify_dispatch import OUTAGE_RETRY
 from .insurance_template_check import TemplateCodeError
 
 _logger = logging.getLogger(__name__)
@@ -41,10 +42,12 @@ class InsuranceNotifyComposer(models.AbstractModel):
         """
         renderable = self.browse()
         by_template = self.grouped(
-            lambda m: (m.channel, m._templates_for_channel(), m.timezone or "UTC")
+            lambda m: (m.channel, m._templates_for_channel(), m.timezone or "UTC", m.company_id)
         )
-        for (channel, template, tz_name), messages in by_template.items():
-            messages = messages.with_context(tz=tz_name)
+        for (channel, template, tz_name, company), messages in by_template.items():
+            # In the sending company: a placeholder on the client's consents
+            # (consent_valid_until) reads that agency's own.
+            messages = messages.with_context(tz=tz_name).with_company(company)
             texts = {}
             free = messages if not template else messages.browse()
             for message in free:
@@ -78,7 +81,7 @@ class InsuranceNotifyComposer(models.AbstractModel):
         self.ensure_one()
         if self.channel == "whatsapp":
             return self.sender_ref._notify_whatsapp_template(self.partner_id)
-        sms_template, mail_template = self.sender_ref._notify_templates()
+        sms_template, mail_template = self.sender_ref._notify_templates(self.variant)
         return sms_template if self.channel == "sms" else mail_template
 
     def _render_template(self, template, channel):
@@ -218,15 +221,65 @@ class InsuranceNotifyComposer(models.AbstractModel):
     # ------------------------------------------------------------------
 
     def _send_email(self, now):
-        """Through the sender's mail.template and Odoo's outgoing mail servers."""
+        """Through the sender's mail.template and Odoo's outgoing mail servers,
+        one e-mail at a time and at most once, committed as it goes.
+
+        SMTP has no idempotency key, so an e-mail is committed as handed over
+        *before* SMTP sees it: its mail.mail is stored failed ("interrupted")
+        and linked to the message; only inside the next transaction is it made
+        outgoing and sent, and that outcome is committed with the message's.
+        A crash in between rolls back to the stored mark: Odoo's mail queue
+        takes only outgoing mails, and the dispatcher's recovery fails the
+        message with ``mail_interrupted`` instead of sending it again
+        (``_settle_interrupted_emails``). The e-mails of the chunk not reached
+        yet have no mail and are sent on the next run.
+        """
         for message in self.with_context(tz=self[:1].timezone or "UTC"):
-            template = message._templates_for_channel()
-            if template:
-                mail_id = template.send_mail(message.res_id, email_values=message._email_values())
-                mail = self.env["mail.mail"].sudo().browse(mail_id)
-            else:
-                mail = self.env["mail.mail"].sudo().create(message._free_mail_values())
-            mail.send(raise_exception=False)
+            try:
+                with self.env.cr.savepoint():
+                    mail = message._prepare_mail()
+            except Exception as error:  # noqa: BLE001 - nothing left: it waits, alone
+                _logger.exception("E-mail notification %s could not be prepared", message.id)
+                message.write(
+                    {
+                        "state": "queued",
+                        "scheduled_at": now + OUTAGE_RETRY,
+                        "reason_code": "internal_error",
+                        "reason_params": {"detail": type(error).__name__},
+                    }
+                )
+                continue
+            mail.write(
+                {
+                    "state": "exception",
+                    "failure_type": "unknown",
+                    # What the mail says while SMTP may have it, and after a crash there.
+                    "failure_reason": self.env._(
+                        "Sending was interrupted while this e-mail was handed to the mail "
+                        "server: it may have been delivered, so it is not sent again "
+                        "automatically. Retry it by hand if the recipient did not get it."
+                    ),
+                }
+            )
+            message.mail_mail_id = mail
+            self._commit()
+            # From here until the next commit, SMTP may take it: nothing is
+            # retried automatically.
+            try:
+                with self.env.cr.savepoint():
+                    mail.state = "outgoing"
+                    mail.send(raise_exception=False)
+            except Exception as error:  # noqa: BLE001 - the mail stays marked interrupted
+                _logger.exception("E-mail notification %s: sending failed", message.id)
+                message.write(
+                    {
+                        "state": "failed",
+                        "reason_code": "mail_failed",
+                        "reason_params": {"detail": type(error).__name__},
+                        "attempts": message.attempts + 1,
+                    }
+                )
+                continue
             failed = mail.exists() and mail.state == "exception"
             message.write(
                 {
@@ -237,6 +290,19 @@ class InsuranceNotifyComposer(models.AbstractModel):
                     "attempts": message.attempts + 1,
                 }
             )
+        self._commit()
+
+    def _prepare_mail(self):
+        """The mail.mail of this e-mail message (not sent)."""
+        self.ensure_one()
+        template = self._templates_for_channel()
+        if template:
+            # The sending company's view of the client (its own consents).
+            mail_id = template.with_company(self.company_id).send_mail(
+                self.res_id, email_values=self._email_values()
+            )
+            return self.env["mail.mail"].sudo().browse(mail_id)
+        return self.env["mail.mail"].sudo().create(self._free_mail_values())
 
     def _free_mail_values(self):
         """A broadcast e-mail: the bulk send's subject, the free text, and an

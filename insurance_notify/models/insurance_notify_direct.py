@@ -59,7 +59,7 @@ class InsuranceNotifyDirect(models.Model):
     def _notify_window(self):
         return ALWAYS
 
-    def _notify_templates(self):
+    def _notify_templates(self, variant=False):
         return self.env["sms.template"], self.env["mail.template"]
 
     def _notify_sms_options(self):

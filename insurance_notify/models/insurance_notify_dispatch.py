@@ -14,6 +14,8 @@ fields live there, the sending here.
 """
 
 import logging
+import threading
+import time
 from datetime import timedelta, timezone
 
 import pytz
@@ -21,7 +23,9 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import api, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL, config, mute_logger
+
+from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..lib.notify_engine import phone, schedule
 from ..lib.notify_engine.gateways import OutgoingSms, base
@@ -38,6 +42,15 @@ SENDING_TIMEOUT = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 # While a provider is down, its messages wait this long between tries.
 OUTAGE_RETRY = timedelta(minutes=10)
+# The time limit assumed when the server sets none (Odoo's default
+# limit_time_real): a run still ends in time for the worker's other crons.
+DEFAULT_CRON_LIMIT = 120
+# Share of the cron time limit a whole pass of this cron may use. Odoo calls a
+# cron that reported remaining work up to MAX_BATCH_PER_CRON_JOB times in a row
+# before the worker's watchdog hears from it again, other crons of the
+# database run in the same pass, and a chunk started before the budget ran out
+# is finished: half the limit, split over those calls, leaves room for all that.
+CRON_LIMIT_SHARE = 0.5
 
 
 class InsuranceNotifyDispatch(models.AbstractModel):
@@ -50,20 +63,69 @@ class InsuranceNotifyDispatch(models.AbstractModel):
 
     @api.model
     def _cron_dispatch(self, batch_size=CHUNK):
+        """Send what is due, chunk by chunk, each committed, for as long as
+        the time budget lasts (``_dispatch_budget``). Then report the work
+        left through ``ir.cron._notify_progress``: Odoo calls the cron again
+        at once, in this worker or another, instead of killing a worker that
+        ran past ``limit_time_real_cron`` in the middle of a chunk."""
+        deadline = self._dispatch_clock() + self._dispatch_budget()
+        limited = self._dispatch_budget_applies()
         now = self._now()
         self._recover_sending(now)
         due = [("state", "=", "queued"), ("scheduled_at", "<=", now)]
         total = self.search_count(due)
         done = 0
         down = set()
-        while chunk := self._lock_due_chunk(now, batch_size, down):
+        out_of_time = False
+        while True:
+            if limited and done and self._dispatch_clock() >= deadline:
+                out_of_time = True
+                break
+            # The clock of each chunk is read when it is locked: its
+            # 'sending_since' tells other workers how long it has been out.
+            now = self._now()
+            chunk = self._lock_due_chunk(now, batch_size, down)
+            if not chunk:
+                break
             down |= chunk._dispatch(now)
             done += len(chunk)
             self._commit_progress(done=done, remaining=max(total - done, 0))
         if down:
             self._wait_for_gateways(down, now)
-            self._commit()
+        remaining = 0
+        if out_of_time:
+            remaining = self.search_count([("state", "=", "queued"), ("scheduled_at", "<=", now)])
+        self._commit_progress(done=done, remaining=remaining)
+        if remaining and not self.env.context.get("cron_id"):
+            # Run by hand (or by code), not by the cron runner, which calls
+            # again by itself: the rest leaves in the background.
+            self._trigger_dispatch()
         return done
+
+    @api.model
+    def _dispatch_budget(self):
+        """Seconds one call of the dispatcher may start new chunks for: a
+        share of the cron time limit (``limit_time_real_cron``, else
+        ``limit_time_real``, as Odoo reads them), over the calls Odoo makes
+        in one pass."""
+        limit = config.get("limit_time_real_cron")
+        if limit is None or limit < 0:
+            limit = config.get("limit_time_real")
+        if not limit or limit <= 0:
+            limit = DEFAULT_CRON_LIMIT
+        # No floor: a call always sends at least one chunk, whatever the budget.
+        return limit * CRON_LIMIT_SHARE / MAX_BATCH_PER_CRON_JOB
+
+    @api.model
+    def _dispatch_budget_applies(self):
+        """Tests run in one transaction and must not stop halfway because
+        the machine is slow: the budget is tested on its own."""
+        return not getattr(threading.current_thread(), "testing", False)
+
+    @api.model
+    def _dispatch_clock(self):
+        """Seconds of a monotonic clock (tests make a slow provider with it)."""
+        return time.monotonic()
 
     @api.model
     def _lock_due_chunk(self, now, limit, down):
@@ -115,9 +177,33 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         stale = self.search(
             [("state", "=", "sending"), ("sending_since", "<", now - SENDING_TIMEOUT)]
         )
+        handed = stale.filtered(lambda m: m.channel == "email" and m.mail_mail_id)
+        handed._settle_interrupted_emails(now)
         whatsapp = stale.filtered(lambda m: m.channel == "whatsapp")
-        (stale - whatsapp).write({"state": "queued", "scheduled_at": now, "lookup_needed": True})
+        (stale - handed - whatsapp).write(
+            {"state": "queued", "scheduled_at": now, "lookup_needed": True}
+        )
         whatsapp._give_up_unconfirmed(now)
+
+    def _settle_interrupted_emails(self, now):
+        """E-mails a crashed run had handed to SMTP (their mail.mail was
+        committed first, see ``_send_email``): SMTP may have delivered them and
+        has no key to ask it with, so they are never sent again by themselves.
+        One whose mail is recorded as sent is sent; the others fail, visibly,
+        for a person to retry."""
+        for message in self:
+            mail = message.mail_mail_id
+            if mail.state == "sent":
+                message.write({"state": "sent", "sent_at": now, "reason_code": False})
+                continue
+            message.write(
+                {
+                    "state": "failed",
+                    "attempts": message.attempts + 1,
+                    "reason_code": "mail_interrupted",
+                    "reason_params": False,
+                }
+            )
 
     def _give_up_unconfirmed(self, now):
         """WhatsApp messages an attempt may have sent: Meta has no idempotency
@@ -167,7 +253,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         groups = ready._groups()
         groups, down = self._adopt_earlier_attempts(groups, now)
         sending = self.browse().union(*groups) if groups else self.browse()
-        sending.write({"state": "sending", "sending_since": now})
+        # An e-mail's link to its mail.mail says "handed to SMTP in this
+        # attempt" (see _send_email): a retried e-mail starts without one.
+        sending.write({"state": "sending", "sending_since": now, "mail_mail_id": False})
         for group in groups:
             if len(group) > 1:
                 group.write({"group_key": group[0].key})
@@ -176,12 +264,14 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         # transaction: look again just before the provider is called.
         still = sending._cancel_stopped()
         groups = [group for group in groups if group & still]
+        emails = [group for group in groups if group[0].channel == "email"]
+        texts = [group for group in groups if group[0].channel != "email"]
         try:
             with self.env.cr.savepoint():
-                down |= self._send_groups(groups, now)
+                down |= self._send_groups(texts, now)
         except Exception as error:  # noqa: BLE001 - nothing may stay 'sending'
             _logger.exception("Sending %s notifications failed unexpectedly", len(sending))
-            sending.filtered(lambda m: m.state == "sending").write(
+            sending.filtered(lambda m: m.state == "sending" and m.channel != "email").write(
                 {
                     "state": "queued",
                     "scheduled_at": now + OUTAGE_RETRY,
@@ -191,6 +281,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 }
             )
         self._commit()
+        if emails:
+            # Outside any savepoint: each e-mail commits before and after SMTP.
+            self._send_emails(emails, now)
         for sender in self.grouped("sender_ref"):
             sender._notify_dispatched()
         return down
@@ -246,7 +339,8 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         for message in self:
             address = message.number if message.channel in ("sms", "whatsapp") else message.email
             recipient = message.sender_ref._own_address(
-                message.partner_id,
+                # The sending company's consents, not the cron user's company's.
+                message.partner_id.with_company(message.company_id),
                 message.channel,
                 address,
                 listed,
@@ -417,11 +511,8 @@ class InsuranceNotifyDispatch(models.AbstractModel):
 
     @api.model
     def _send_groups(self, groups, now):
-        """Send each group; return the ids of gateways found down."""
+        """Send each group of SMS; return the ids of gateways found down."""
         down = set()
-        emails = [group for group in groups if group[0].channel == "email"]
-        for group in emails:
-            group._send_email(now)
         for gateway, gateway_groups in self._by_gateway(
             [group for group in groups if group[0].channel in ("sms", "whatsapp")]
         ).items():
@@ -450,6 +541,14 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         sent = self.browse().union(*groups).filtered(lambda m: m.state in ("sent", "delivered"))
         sent._log_on_documents()
         return down
+
+    @api.model
+    def _send_emails(self, groups, now):
+        """Send e-mail groups, each e-mail at most once (``_send_email``)."""
+        messages = self.browse().union(*groups)
+        messages._send_email(now)
+        messages.filtered(lambda m: m.state == "sent")._log_on_documents()
+        self._commit()
 
     def _write_result(self, result, now):
         """Record a provider's answer on a group (this recordset, lead first)."""

@@ -426,16 +426,16 @@ class InsuranceNotifyGateway(models.Model):
         opted_out = 0
         Reply = self.env["insurance.notify.reply"].sudo()
         for message in self._cap_reports(inbound, "inbound messages"):
-            stop = optout.is_opt_out(message.text)
+            # Only a reply that is nothing but the keyword withdraws consent:
+            # "Cancel the meeting on Friday" is a client's message, not a STOP;
+            # every reply is kept and reaches its broker either way.
+            word = optout.keyword(message.text)
+            stop = bool(word)
             if stop:
                 self.env["res.partner"]._insurance_opt_out_number(
                     message.number,
                     self.company_id,
-                    self.env._(
-                        "Replied %(word)s to %(gateway)s",
-                        word=optout.first_word(message.text),
-                        gateway=self.name,
-                    ),
+                    self.env._("Replied %(word)s to %(gateway)s", word=word, gateway=self.name),
                     channel="whatsapp" if self.provider == "whatsapp" else "sms",
                 )
                 opted_out += 1

@@ -25,11 +25,38 @@ _logger = logging.getLogger(__name__)
 SENT_STATES = ("sent", "delivered")
 # States a re-planned key may be brought back from (never from sent or failed).
 REPLANNABLE = ("queued", "skipped", "cancelled")
+# Reasons that describe a state of the record or the client that can change the
+# same day (a draft validated, a payment undone, a number or a consent added).
+# A message left out for one of them has not used up its occurrence: when a
+# later planning finds the reason gone, the same message is queued (invariant 2,
+# never lost). A reason decided by a person (cancelled by, stopped), by the
+# calendar (the event passed) or by design (already reminded, control group)
+# is final.
+REVIVABLE_REASONS = frozenset(
+    {
+        "no_mobile",
+        "no_email",
+        "sms_blacklisted",
+        "email_blacklisted",
+        "no_sms_consent",
+        "no_email_consent",
+        "no_marketing_consent",
+        "no_specific_consent",
+        "consent_expired",
+        "installment_paid",
+        "policy_draft",
+        "policy_cancelled",
+    }
+)
 
 
 class InsuranceNotifyMessage(models.Model):
     _name = "insurance.notify.message"
-    _inherit = ["insurance.notify.dispatch", "insurance.notify.composer"]
+    _inherit = [
+        "insurance.notify.dispatch",
+        "insurance.notify.composer",
+        "insurance.notify.outcome",
+    ]
     _description = "Notification"
     _order = "scheduled_at desc, id desc"
     _check_company_auto = True
@@ -171,6 +198,20 @@ class InsuranceNotifyMessage(models.Model):
         "ask it before sending again.",
     )
     sent_at = fields.Datetime(readonly=True)
+    variant = fields.Selection(
+        [("a", "A"), ("b", "B")],
+        readonly=True,
+        help="The template it went with, when its rule compares two (template B).",
+    )
+    mail_mail_id = fields.Many2one(
+        "mail.mail",
+        string="Outgoing E-mail",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="The outgoing e-mail of an e-mail notification, linked before it was "
+        "handed to the mail server (it is never sent twice).",
+    )
 
     _sql_constraints = [
         ("key_unique", "UNIQUE (key)", "This notification has already been planned."),
@@ -330,10 +371,31 @@ class InsuranceNotifyMessage(models.Model):
                     message.state == "cancelled" and vals["state"] != "queued"
                 ):
                     continue
-                message.write(vals)
+                # A re-plan keeps the outcome already reached.
+                message.write({name: value for name, value in vals.items() if name != "outcome"})
+        else:
+            for message in existing:
+                vals = vals_by_key[message.key]
+                if message._revives(vals):
+                    # Left out, it had no outcome to keep: it starts as queued does.
+                    message.write(vals)
         taken = set(existing.mapped("key"))
         new = [vals for key, vals in vals_by_key.items() if key not in taken]
         return existing | self._insert(new)
+
+    def _revives(self, vals):
+        """Whether this message, left out for a reason that no longer holds,
+        is planned again with ``vals`` (what planning it now prepares): it was
+        skipped or cancelled for a changeable state (REVIVABLE_REASONS) and
+        now it leaves, or falls in the rule's control group (then it is
+        measured like the others, invariant 11). It never left, so queuing it
+        cannot send anything twice."""
+        self.ensure_one()
+        return (
+            (vals["state"] == "queued" or vals.get("reason_code") == "control_group")
+            and self.state in ("skipped", "cancelled")
+            and self.reason_code in REVIVABLE_REASONS
+        )
 
     @api.model
     def _prepare_queue(self, sender, items, now=None):
@@ -346,8 +408,11 @@ class InsuranceNotifyMessage(models.Model):
         company = sender._notify_company()
         keyed = {sender._notify_key(item): item for item in items}
         today = self._today(company, now)
-        partners = self.env["res.partner"].browse(
-            {item.partner_id for item in items if item.partner_id}
+        # Consents are each agency's own: read the sending company's.
+        partners = (
+            self.env["res.partner"]
+            .with_company(company)
+            .browse({item.partner_id for item in items if item.partner_id})
         )
         recipients = sender._recipients(partners, today)
         window = sender._notify_window()
@@ -369,6 +434,8 @@ class InsuranceNotifyMessage(models.Model):
                 for name, comodel in self._sender_links().items()
             },
         }
+        # Measured from the start, or known to ask for nothing measurable.
+        outcome = "pending" if sender._notify_measures_outcome() else "not_applicable"
         slots = {}
         prepared = {}
         for key, item in keyed.items():
@@ -405,8 +472,12 @@ class InsuranceNotifyMessage(models.Model):
                 "state": "queued",
                 "reason_code": False,
                 "reason_params": False,
+                "outcome": outcome,
+                "variant": item.variant or False,
             }
-            skip = item.skip or recipient.reason
+            # The control group is drawn among the messages that would leave,
+            # so that it compares with the ones sent.
+            skip = item.skip or recipient.reason or (item.control and "control_group")
             if skip:
                 vals.update(state="skipped", reason_code=skip, scheduled_at=now, due_at=now)
             else:
@@ -425,7 +496,7 @@ class InsuranceNotifyMessage(models.Model):
         "key", "sender_ref", "is_reminder", "company_id", "res_model", "res_id",
         "policy_id", "partner_id", "channel", "offset", "event_date", "number", "email",
         "timezone", "gateway_id", "body", "state", "reason_code", "reason_params",
-        "scheduled_at", "due_at",
+        "scheduled_at", "due_at", "outcome", "variant",
     )  # fmt: skip
 
     @api.model
@@ -435,7 +506,7 @@ class InsuranceNotifyMessage(models.Model):
         A day's planning creates thousands of rows whose values are all known;
         the ORM's create spends most of the planner's time on defaults and
         caches these rows do not need. The model has no computed stored field
-        nor default beyond ``state``, which every row sets.
+        nor default beyond ``state`` and ``outcome``, which every row sets.
         """
         if not vals_list:
             return self.browse()
@@ -605,8 +676,9 @@ class InsuranceNotifyMessage(models.Model):
         }
 
     @api.model
-    def _last_sent(self, records, event_types):
-        """record id -> when its last reminder of ``event_types`` was sent."""
+    def _last_sent(self, records, event_types, reached_only=False):
+        """record id -> when its last reminder of ``event_types`` was sent
+        (with ``reached_only``, leaving the ones the sandbox kept out)."""
         return dict(
             self.sudo()._read_group(
                 [
@@ -614,6 +686,7 @@ class InsuranceNotifyMessage(models.Model):
                     ("res_id", "in", records.ids),
                     ("state", "in", SENT_STATES),
                     ("rule_id.event_type", "in", event_types),
+                    *([("is_sandbox", "=", False)] if reached_only else []),
                 ],
                 ["res_id"],
                 ["sent_at:max"],

@@ -5,9 +5,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from ..lib.notify_engine import schedule
+from ..lib.notify_engine import experiment, schedule
 from .insurance_notify_sender import QueueItem
-from .notify_event_sources import SOURCES, event_filters
+from .notify_event_sources import SOURCES, event_filters, events_sql
 
 # One event a rule is due to remind of, as the planner's query yields it.
 Occurrence = namedtuple(
@@ -78,6 +78,36 @@ class InsuranceNotifyRule(models.Model):
         domain="[('model', '=', res_model)]",
         tracking=True,
     )
+    # Measuring: a control group and a second template, both drawn by a
+    # stable hash of the occurrence (notify_engine.experiment).
+    control_percent = fields.Integer(
+        string="Control Group (%)",
+        default=0,
+        tracking=True,
+        help="This share of the rule's reminders is recorded but never sent (skipped: "
+        "control group), chosen at random once per document, so the effectiveness "
+        "report can tell what the reminder changed. At most 50 %.",
+    )
+    sms_template_b_id = fields.Many2one(
+        "sms.template",
+        string="SMS Template B",
+        domain="[('model', '=', res_model)]",
+        tracking=True,
+        help="A second text to compare with the first: a share of the reminders "
+        "(Variant B Share) is sent with it.",
+    )
+    mail_template_b_id = fields.Many2one(
+        "mail.template",
+        string="E-mail Template B",
+        domain="[('model', '=', res_model)]",
+        tracking=True,
+    )
+    variant_b_percent = fields.Integer(
+        string="Variant B Share (%)",
+        default=50,
+        tracking=True,
+        help="The share of the reminders sent with template B when the rule has one.",
+    )
     res_model = fields.Char(compute="_compute_res_model")
     gateway_id = fields.Many2one(check_company=True)
     policy_scope = fields.Selection(
@@ -110,7 +140,69 @@ class InsuranceNotifyRule(models.Model):
         "to clients this rule reaches too.",
     )
 
+    # The rule's own figures (Reminder effectiveness), for its form.
+    effect_sent = fields.Integer(string="Clients Reminded", compute="_compute_effect")
+    effect_control = fields.Integer(string="Clients in Control", compute="_compute_effect")
+    effect_conversion = fields.Float(string="Conversion %", compute="_compute_effect")
+    effect_control_conversion = fields.Float(
+        string="Control Conversion %", compute="_compute_effect"
+    )
+    effect_uplift = fields.Char(
+        string="Uplift",
+        compute="_compute_effect",
+        help="Conversion of the clients reminded minus the control group's, in "
+        "percentage points, with its 95 % confidence interval.",
+    )
+    effect_too_small = fields.Boolean(compute="_compute_effect")
+    effect_median_days = fields.Float(string="Median Days to Conversion", compute="_compute_effect")
+
+    _sql_constraints = [
+        (
+            "control_percent_range",
+            "CHECK (control_percent BETWEEN 0 AND 50)",
+            "The control group is between 0 and 50 % of the reminders.",
+        ),
+        (
+            "variant_b_percent_range",
+            "CHECK (variant_b_percent BETWEEN 0 AND 100)",
+            "The share of variant B is between 0 and 100 %.",
+        ),
+    ]
+
     POLICY_SCOPES = {"valid": ["valid"], "valid_draft": ["valid", "draft"]}
+
+    def _compute_effect(self):
+        rules = self.filtered("id")
+        figures = self.env["insurance.notify.effectiveness"].sudo()._figures(rules) if rules else {}
+        for rule in self:
+            figure = figures.get(rule.id)
+            lift = figure and figure["uplift"]
+            rule.effect_sent = lift.treated if lift else 0
+            rule.effect_control = lift.control if lift else 0
+            rule.effect_conversion = 100 * (lift.rate_treated or 0) if lift else 0
+            rule.effect_control_conversion = 100 * (lift.rate_control or 0) if lift else 0
+            rule.effect_too_small = not lift or lift.too_small
+            rule.effect_median_days = (figure and figure["median_days"]) or 0
+            rule.effect_uplift = (
+                self.env._(
+                    "%(uplift)+.1f points (95 %% interval %(low)+.1f to %(high)+.1f)",
+                    uplift=100 * lift.uplift,
+                    low=100 * lift.low,
+                    high=100 * lift.high,
+                )
+                if lift and lift.uplift is not None
+                else False
+            )
+
+    def action_view_effectiveness(self):
+        """This rule's reminder effectiveness report."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_notify.action_insurance_notify_effectiveness"
+        )
+        action["domain"] = [("rule_id", "=", self.id)]
+        action["context"] = {"search_default_group_experiment": 0}
+        return action
 
     @api.depends("event_type")
     def _compute_res_model(self):
@@ -158,10 +250,28 @@ class InsuranceNotifyRule(models.Model):
         for rule in self:
             rule._parsed_offsets()
 
-    @api.constrains("sms_template_id", "mail_template_id", "event_type")
+    @api.constrains("control_percent", "variant_b_percent")
+    def _check_experiment(self):
+        for rule in self:
+            if not 0 <= rule.control_percent <= 50:
+                raise ValidationError(
+                    self.env._("The control group is between 0 and 50 % of the reminders.")
+                )
+            if not 0 <= rule.variant_b_percent <= 100:
+                raise ValidationError(self.env._("The share of variant B is between 0 and 100 %."))
+
+    @api.constrains(
+        "sms_template_id", "mail_template_id", "sms_template_b_id", "mail_template_b_id",
+        "event_type",
+    )  # fmt: skip
     def _check_template_model(self):
         for rule in self:
-            for template in (rule.sms_template_id, rule.mail_template_id):
+            for template in (
+                rule.sms_template_id,
+                rule.mail_template_id,
+                rule.sms_template_b_id,
+                rule.mail_template_b_id,
+            ):
                 if template:
                     rule._check_one_template(template)
 
@@ -235,6 +345,7 @@ class InsuranceNotifyRule(models.Model):
             "policy_scope",
             "sales_channel",
             "consent_mode",
+            "control_percent",
             "insurer_ids",
             "product_ids",
             "user_ids",
@@ -326,18 +437,52 @@ class InsuranceNotifyRule(models.Model):
 
     def _queue_items(self, occurrences):
         res_model = self.res_model
-        return [
-            QueueItem(
-                res_model=res_model,
-                res_id=occ.res_id,
-                partner_id=occ.partner_id,
-                policy_id=occ.policy_id,
-                offset=occ.offset,
-                event_date=occ.event_date,
-                skip=self._skip_reason(occ),
+        items = []
+        for occ in occurrences:
+            unit = self._experiment_unit(res_model, occ.res_id)
+            items.append(
+                QueueItem(
+                    res_model=res_model,
+                    res_id=occ.res_id,
+                    partner_id=occ.partner_id,
+                    policy_id=occ.policy_id,
+                    offset=occ.offset,
+                    event_date=occ.event_date,
+                    skip=self._skip_reason(occ),
+                    control=experiment.is_control(unit, self.control_percent),
+                    variant=self._experiment_variant(unit),
+                )
             )
-            for occ in occurrences
-        ]
+        return items
+
+    # ------------------------------------------------------------------
+    # Measuring: control group and variants
+    # ------------------------------------------------------------------
+
+    def _experiment_unit(self, res_model, res_id):
+        """What the control group and the variants are drawn for: the rule and
+        the document, not the offset nor the day, so every reminder of one
+        series (21, 14, 7 days) falls in one group and a re-plan keeps it."""
+        return f"{self.id}-{res_model}-{res_id}"
+
+    def _has_variant_b(self):
+        self.ensure_one()
+        return bool(self.sms_template_b_id or self.mail_template_b_id)
+
+    def _experiment_variant(self, unit):
+        """ "a" or "b" when the rule compares two templates, else False."""
+        if not self._has_variant_b():
+            return False
+        return experiment.variant(unit, self.variant_b_percent)
+
+    def _notify_templates(self, variant=False):
+        self.ensure_one()
+        if variant == experiment.VARIANT_B:
+            return (
+                self.sms_template_b_id or self.sms_template_id,
+                self.mail_template_b_id or self.mail_template_id,
+            )
+        return self.sms_template_id, self.mail_template_id
 
     # ------------------------------------------------------------------
     # The sender interface (insurance.notify.sender)
@@ -348,6 +493,9 @@ class InsuranceNotifyRule(models.Model):
 
     def _notify_whatsapp_event(self):
         return self.event_type
+
+    def _notify_measures_outcome(self):
+        return bool(SOURCES[self.event_type].outcome_on)
 
     def _notify_key(self, item):
         return (
@@ -399,7 +547,7 @@ class InsuranceNotifyRule(models.Model):
                AND %(filters)s
              ORDER BY e.res_id, %(sign)s * o.days DESC
             """,
-            events=SQL(source.events.format(year=today.year)),
+            events=events_sql(source, today, self.company_id),
             offsets=offsets,
             sign=sign,
             first=first_day,
@@ -426,7 +574,7 @@ class InsuranceNotifyRule(models.Model):
                   FROM (%s) AS e
                  WHERE e.res_id = ANY(%s) AND e.event_date IS NOT NULL AND %s
                 """,
-                SQL(source.events.format(year=today.year)),
+                events_sql(source, today, self.company_id),
                 records.ids,
                 self._event_filters(),
             )

@@ -158,6 +158,10 @@ class InsuranceNotifyRule(models.Model):
             "late_replies": self.env["insurance.notify.reply"]._late(
                 self.company_id, self.env["insurance.notify.message"]._now()
             ),
+            # Did they work? The last 30 days' reminders, from their outcomes.
+            "effect": self.env["insurance.notify.effectiveness"]
+            .sudo()
+            ._figures(self, date_from=utc(today - timedelta(days=30)), date_to=utc(today)),
         }
 
     @api.model
@@ -223,7 +227,29 @@ class InsuranceNotifyRule(models.Model):
             for rule in rules
             for reason, count in sorted(stats["skipped"].get(rule, {}).items())
         ]
+        effect = []
+        for rule in rules:
+            figure = stats.get("effect", {}).get(rule.id)
+            lift = figure and figure["uplift"]
+            if not lift or not lift.treated:
+                continue
+            effect.append(
+                {
+                    "rule": rule,
+                    "clients": lift.treated,
+                    "conversion": f"{100 * lift.rate_treated:.1f}",
+                    "uplift": rules.env._(
+                        "%(uplift)+.1f points (95 %% interval %(low)+.1f to %(high)+.1f)",
+                        uplift=100 * lift.uplift,
+                        low=100 * lift.low,
+                        high=100 * lift.high,
+                    )
+                    if lift.uplift is not None and not lift.too_small
+                    else False,
+                }
+            )
         values = {
+            "effect": effect,
             "sandbox": sum(row["sandbox"] for row in rows),
             "user": user,
             "today": today,

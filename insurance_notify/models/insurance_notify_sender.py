@@ -28,11 +28,14 @@ Recipient = namedtuple("Recipient", "channel number email timezone reason")
 # this message instead of the partner's; ``body``: a free text instead of the
 # template; ``key`` and ``gateway_id``: chosen by the producer, for senders that
 # take them (direct messages).
+# ``control``: the occurrence is in the sender's control group (recorded,
+# never sent, when nothing else keeps it from leaving); ``variant``: the
+# template variant it is sent with ("a"/"b"), else None.
 QueueItem = namedtuple(
     "QueueItem",
     "res_model res_id partner_id policy_id offset event_date skip not_before "
-    "number email body key gateway_id",
-    defaults=(None, 0, None, None, None, None, None, None, None, None),
+    "number email body key gateway_id control variant",
+    defaults=(None, 0, None, None, None, None, None, None, None, None, False, None),
 )
 
 # Direct messages (a test SMS) go at once, day or night: someone pressed a
@@ -98,7 +101,7 @@ class InsuranceNotifySender(models.AbstractModel):
     sms_transliterate = fields.Boolean(
         string="Transliterate",
         help="Replace letters GSM-7 lacks (ą → a, š → s) so a part holds 160 characters, "
-        "not 70. The template's own setting applies too.",
+        "not 70. Taken from the template when it is chosen; then this box decides.",
     )
     sms_max_parts = fields.Integer(
         string="Max. SMS Parts",
@@ -135,6 +138,22 @@ class InsuranceNotifySender(models.AbstractModel):
                 sender.sms_gateway_notice = "sandbox"
             else:
                 sender.sms_gateway_notice = False
+
+    # One setting decides what leaves: the sender's box. It starts as its
+    # template's (chosen in the form, or given on creation), so a rule whose
+    # box is unticked never sends "zl" because its template transliterates.
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "sms_transliterate" not in vals and vals.get("sms_template_id"):
+                template = self.env["sms.template"].browse(vals["sms_template_id"])
+                vals["sms_transliterate"] = template.sms_transliterate
+        return super().create(vals_list)
+
+    @api.onchange("sms_template_id")
+    def _onchange_sms_template_transliterate(self):
+        if self.sms_template_id:
+            self.sms_transliterate = self.sms_template_id.sms_transliterate
 
     @api.constrains("window_start", "window_end")
     def _check_window(self):
@@ -249,19 +268,16 @@ class InsuranceNotifySender(models.AbstractModel):
                 return by_code[code]
         return templates[0]
 
-    def _notify_templates(self):
-        """(SMS template, e-mail template)."""
+    def _notify_templates(self, variant=False):
+        """(SMS template, e-mail template) of the message's ``variant``."""
         self.ensure_one()
         return self.sms_template_id, self.mail_template_id
 
     def _notify_sms_options(self):
-        """(transliterate, max parts or 0) of this sender together with its template."""
+        """(transliterate, max parts or 0): the sender's own box (see create),
+        and its part limit, else its template's."""
         self.ensure_one()
-        template = self.sms_template_id
-        return (
-            self.sms_transliterate or template.sms_transliterate,
-            self.sms_max_parts or template.sms_max_parts,
-        )
+        return self.sms_transliterate, self.sms_max_parts or self.sms_template_id.sms_max_parts
 
     def _consent_requirements(self):
         """(consent mode, res.partner field of the specific consent or None)."""
@@ -284,6 +300,11 @@ class InsuranceNotifySender(models.AbstractModel):
     def _notify_is_reminder(self):
         """Automatic reminders join a client's other reminders of the moment into
         one SMS and count in the client's daily limit; other messages go alone."""
+        return False
+
+    def _notify_measures_outcome(self):
+        """Whether this sender's messages ask for something measurable (a
+        renewal, a payment): they start with a pending outcome."""
         return False
 
     def _notify_is_interactive(self):

@@ -159,6 +159,14 @@ class InsurancePolicy(models.Model):
         compute="_compute_reminder_sent_at",
         help="When the last reminder of this vehicle's technical inspection was sent.",
     )
+    # The green "sent" mark must not promise a client was reached when only the
+    # sandbox kept the reminder.
+    expiry_reminder_sandbox = fields.Boolean(
+        string="Expiry Reminder Only In Sandbox", compute="_compute_reminder_sent_at"
+    )
+    inspection_reminder_sandbox = fields.Boolean(
+        string="Inspection Reminder Only In Sandbox", compute="_compute_reminder_sent_at"
+    )
 
     _sql_constraints = [
         (
@@ -301,9 +309,15 @@ class InsurancePolicy(models.Model):
         Message = self.env["insurance.notify.message"]
         expiry = Message._last_sent(self, ["policy_expiry"])
         inspection = Message._last_sent(self, ["inspection_expiry"])
+        reached_expiry = Message._last_sent(self, ["policy_expiry"], reached_only=True)
+        reached_inspection = Message._last_sent(self, ["inspection_expiry"], reached_only=True)
         for policy in self:
             policy.expiry_reminder_sent_at = expiry.get(policy.id, False)
             policy.inspection_reminder_sent_at = inspection.get(policy.id, False)
+            policy.expiry_reminder_sandbox = policy.id in expiry and policy.id not in reached_expiry
+            policy.inspection_reminder_sandbox = (
+                policy.id in inspection and policy.id not in reached_inspection
+            )
 
     # Saving one of these may make a reminder due today: plan at once.
     PLANNING_FIELDS = frozenset(
@@ -318,6 +332,9 @@ class InsurancePolicy(models.Model):
         }
     )
 
+    # Saving one of these may be what a reminder asked for.
+    OUTCOME_FIELDS = frozenset({"state", "inspection_date"})
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -331,6 +348,12 @@ class InsurancePolicy(models.Model):
         self._check_numbers_free(vals_list)
         policies = super().create(vals_list)
         self.env["insurance.notify.rule"]._trigger_planning()
+        # A new policy may be the renewal of one its client was reminded of.
+        reminded = (
+            self.sudo().search([("partner_id", "in", policies.partner_id.ids)])
+            | policies.sudo().predecessor_id
+        )
+        self.env["insurance.notify.message"].sudo()._settle_outcomes(self._name, reminded.ids)
         return policies
 
     def write(self, vals):
@@ -352,6 +375,9 @@ class InsurancePolicy(models.Model):
         result = super().write(vals)
         if self.PLANNING_FIELDS & vals.keys():
             self.env["insurance.notify.rule"]._trigger_planning()
+        if self.OUTCOME_FIELDS & vals.keys():
+            # Renewed, or a later inspection entered: the reminders converted today.
+            self.env["insurance.notify.message"].sudo()._settle_outcomes(self._name, self.ids)
         return result
 
     @api.model

@@ -155,4 +155,7 @@ class InsurancePolicyInstallment(models.Model):
             self.env["insurance.notify.message"]._cancel_queued_for(self, "installment_paid")
         if {"date_due", "state", "policy_id"} & vals.keys():
             self.env["insurance.notify.rule"]._trigger_planning()
+        if {"state", "date_paid"} & vals.keys():
+            # Paid: its reminders converted (or, paid after the grace period, did not).
+            self.env["insurance.notify.message"].sudo()._settle_outcomes(self._name, self.ids)
         return result

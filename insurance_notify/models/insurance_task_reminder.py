@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytz
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..lib.notify_engine import phone, schedule
 from .insurance_notify_sender import QueueItem
@@ -162,6 +162,7 @@ class InsuranceTaskReminder(models.Model):
             if vals.get("number"):
                 vals["number"] = self._read_number(vals["number"])
         lines = super().create(vals_list)
+        lines._check_recipients_allowed()
         lines.task_id._sync_insurance_reminders()
         return lines
 
@@ -170,8 +171,46 @@ class InsuranceTaskReminder(models.Model):
             vals["number"] = self._read_number(vals["number"])
         tasks = self.task_id
         result = super().write(vals)
+        if {"number", "partner_id", "audience", "channel", "task_id"} & set(vals):
+            self._check_recipients_allowed()
         (tasks | self.task_id)._sync_insurance_reminders()
         return result
+
+    def _check_recipients_allowed(self):
+        """A reminder is an SMS or e-mail at the agency's cost: a broker sends
+        it only to the task's customer (the contact person or the company,
+        on one of their own numbers); another person or a number typed by hand
+        is an insurance manager's decision, else the reminder would be a way
+        to text any number. Operators' reminders go to the assignees' own
+        numbers, never to a typed one (see ``_contacts``)."""
+        if self.env.su or self.env.user.has_group("insurance_notify.group_insurance_manager"):
+            return
+        for line in self.filtered(lambda line: line.audience == "customer"):
+            customer = line.task_id.partner_id.commercial_partner_id
+            person = line.partner_id
+            if person and person.commercial_partner_id != customer:
+                raise AccessError(
+                    self.env._(
+                        "A reminder of task “%(task)s” goes to the task's customer "
+                        "“%(customer)s” or their contact persons; only an insurance "
+                        "manager may send it to “%(person)s”.",
+                        task=line.task_id.display_name,
+                        customer=customer.display_name or "",
+                        person=person.display_name,
+                    )
+                )
+            if line.channel == "sms" and line.number:
+                numbers = line._suggested_numbers()
+                if line.number not in numbers:
+                    raise AccessError(
+                        self.env._(
+                            "Only an insurance manager may send a task reminder to a number "
+                            "typed by hand (%(number)s). Choose one of the customer's "
+                            "numbers: %(numbers)s.",
+                            number=line.number,
+                            numbers=", ".join(numbers) or "—",
+                        )
+                    )
 
     def unlink(self):
         tasks = self.task_id

@@ -31,6 +31,7 @@ REASONS = [
     ("already_reminded", "already reminded"),
     ("event_passed", "the event has passed"),
     ("birthday_passed", "the birthday has passed"),
+    ("control_group", "control group: recorded, not sent, to measure the reminder"),
     # Cancelled
     ("stopped", "stopped by %(user)s"),
     ("cancelled_by", "cancelled by %(user)s"),
@@ -64,6 +65,11 @@ REASONS = [
     (
         "whatsapp_unconfirmed",
         "WhatsApp never confirmed the message within %(hours)s hours: not sent again",
+    ),
+    (
+        "mail_interrupted",
+        "sending was interrupted while the e-mail was handed to the mail server: "
+        "it may have left, so it is not sent again by itself",
     ),
     # Sent late
     ("late_outage", "sent late: the SMS provider was unavailable"),

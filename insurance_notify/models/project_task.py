@@ -71,6 +71,40 @@ class ProjectTask(models.Model):
         string="Deadline Time (recipient's time)", compute="_compute_insurance_placeholders"
     )
 
+    insurance_reminder_notice = fields.Char(
+        string="Reminders Notice", compute="_compute_insurance_reminder_notice"
+    )
+
+    @api.depends(
+        "date_deadline",
+        "insurance_date_start",
+        "insurance_reminder_ids.enabled",
+        "insurance_customer_reminder_ids.enabled",
+        "insurance_operator_reminder_ids.enabled",
+    )
+    @api.depends_context("lang")
+    def _compute_insurance_reminder_notice(self):
+        """Reminders count back from the deadline: a task with reminders
+        switched on but no deadline (often only a start) plans nothing, and
+        the Reminders tab says so rather than staying silent."""
+        for task in self:
+            enabled = (
+                task.insurance_reminder_ids
+                | task.insurance_customer_reminder_ids
+                | task.insurance_operator_reminder_ids
+            ).filtered("enabled")
+            if task.date_deadline or not enabled:
+                task.insurance_reminder_notice = False
+            elif task.insurance_date_start:
+                task.insurance_reminder_notice = self.env._(
+                    "Reminders count back from the deadline, not from the start: "
+                    "set the deadline, or nothing is sent."
+                )
+            else:
+                task.insurance_reminder_notice = self.env._(
+                    "Reminders count back from the deadline: set one, or nothing is sent."
+                )
+
     def _compute_insurance_notify_message_ids(self):
         messages = (
             self.env["insurance.notify.message"]
@@ -114,6 +148,11 @@ class ProjectTask(models.Model):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         Reminder = self.env["insurance.task.reminder"]
+        if not Reminder.has_access("create"):
+            # Reminders send SMS and e-mails at the agency's cost: a task of a
+            # user without insurance rights (a project employee, a portal
+            # collaborator) starts without any.
+            return values
         for audience, field_name in REMINDER_FIELDS.items():
             if field_name in fields_list and field_name not in values:
                 default = Reminder._default_values(audience)

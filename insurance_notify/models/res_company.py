@@ -83,6 +83,21 @@ class ResCompany(models.Model):
         )
         return managers.sorted("id")[:1]
 
+    insurance_outcome_grace_days = fields.Integer(
+        string="Grace Period for Outcomes (days)",
+        default=30,
+        help="A reminder counts as converted when the client renews, pays, passes the "
+        "inspection or extends the consent by the event date plus these days; after "
+        "them it counts as not converted.",
+    )
+
+    @api.constrains("insurance_outcome_grace_days")
+    def _check_insurance_outcome_grace_days(self):
+        if any(not 0 <= c.insurance_outcome_grace_days <= 365 for c in self):
+            raise ValidationError(
+                self.env._("The grace period for outcomes must be between 0 and 365 days.")
+            )
+
     @api.constrains("insurance_daily_cap", "insurance_weekly_cap")
     def _check_insurance_caps(self):
         if any(c.insurance_daily_cap < 0 or c.insurance_weekly_cap < 0 for c in self):

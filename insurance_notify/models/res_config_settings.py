@@ -30,6 +30,9 @@ class ResConfigSettings(models.TransientModel):
     insurance_reply_target_hours = fields.Float(
         related="company_id.insurance_reply_target_hours", readonly=False
     )
+    insurance_outcome_grace_days = fields.Integer(
+        related="company_id.insurance_outcome_grace_days", readonly=False
+    )
     insurance_reminder_gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="Reminders go through",

@@ -39,8 +39,12 @@ BOOLEAN_CONSENTS = (
     "consent_birthday",
     "consent_renewal_offer",
 )
-# Dates of the client card that events are planned on (birthday, consent renewal).
-PLANNING_FIELDS = frozenset({"birthdate", "consent_valid_until"})
+# Dates of the client card that events are planned on (birthday, consent renewal),
+# and the number, address and consents a reminder left out for their want waits
+# for: given later the same day, the reminder goes (plan at once).
+PLANNING_FIELDS = frozenset(
+    {"birthdate", "consent_valid_until", "mobile", "email", *BOOLEAN_CONSENTS}
+)
 # What makes a contact a duplicate of another client, or stops it being one.
 DUPLICATE_FIELDS = frozenset({"mobile", "email", "insurance_shared_contact"})
 CONSENT_FIELDS = (*BOOLEAN_CONSENTS, "consent_valid_until")
@@ -51,6 +55,16 @@ NEVER_DEFAULT = tuple(
     for name in BOOLEAN_CONSENTS
     if name not in ("consent_sms", "consent_email", "consent_whatsapp", "consent_viber")
 )
+# The client's contact data: on a shared card (no company) only the staff of
+# an agency serving the client change it (see _check_contact_edit).
+CONTACT_FIELDS = frozenset(
+    {
+        "name", "email", "phone", "mobile", "street", "street2", "zip", "city",
+        "state_id", "country_id", "lang", "tz", "birthdate", "vat", "title", "function",
+        "website", "parent_id", "company_id", "active", "image_1920", "preferred_channel",
+        "insurance_shared_contact",
+    }
+)  # fmt: skip
 # Proof typed or attached on the client card with a consent change.
 PROOF_FIELDS = ("consent_proof_text", "consent_proof_file", "consent_proof_filename")
 
@@ -67,6 +81,51 @@ def consent_entry(source, company=None, proof_text=None):
         yield
     finally:
         _CONSENT_ENTRY.reset(token)
+
+
+def consents_per_company(cr):
+    """Turn consent columns still holding one value per card (before
+    18.0.1.3.0: boolean and date columns) into company-dependent ones, each
+    value copied to every company that had it: a card of a company to that
+    company; a shared card (no company) to every company, since each of them
+    read that value until now. Values are kept exactly, false ones included
+    (an ``ir.default`` fallback must not turn a refusal into a consent); a
+    card without a value gets none. Does nothing on columns already converted.
+
+    Called by the 18.0.1.3.0 migration and again before the ORM updates the
+    table, so a database already marked 18.0.1.3.0 by an earlier build is
+    converted too (the ORM alone would store the bare value, read as no
+    consent anywhere)."""
+    cr.execute(
+        """
+        SELECT column_name FROM information_schema.columns
+         WHERE table_name = 'res_partner' AND column_name = ANY(%s)
+           AND udt_name IN ('bool', 'date')
+        """,
+        [list(CONSENT_FIELDS)],
+    )
+    for (column,) in cr.fetchall():
+        new = SQL.identifier(column)
+        old = SQL.identifier(f"{column}_pre_18_0_1_3_0")
+        cr.execute(SQL("ALTER TABLE res_partner RENAME COLUMN %s TO %s", new, old))
+        cr.execute(SQL("ALTER TABLE res_partner ADD COLUMN %s jsonb", new))
+        cr.execute(
+            SQL(
+                """
+                UPDATE res_partner p
+                   SET %(new)s = CASE
+                           WHEN p.company_id IS NOT NULL
+                           THEN jsonb_build_object(p.company_id::text, to_jsonb(p.%(old)s))
+                           ELSE (SELECT jsonb_object_agg(c.id::text, to_jsonb(p.%(old)s))
+                                   FROM res_company c)
+                       END
+                 WHERE p.%(old)s IS NOT NULL
+                """,
+                new=new,
+                old=old,
+            )
+        )
+        cr.execute(SQL("ALTER TABLE res_partner DROP COLUMN %s", old))
 
 
 def _param_default(param):
@@ -111,24 +170,38 @@ class ResPartner(models.Model):
 
     # Consents. Channels say how a client may be reached; purposes say about
     # what. The planner combines them with notify_engine.consent.decide().
+    # Each agency (company) holds its own: a client served by two agencies
+    # consents, or withdraws, with each of them apart; the card shows and
+    # changes the current company's, and its trail logs that company.
     consent_marketing = fields.Boolean(
-        string="Marketing Consent", help="General consent to direct marketing."
+        string="Marketing Consent",
+        help="General consent to direct marketing.",
+        company_dependent=True,
     )
-    consent_sms = fields.Boolean(string="SMS", default=_param_default(PARAM_CONSENT_PHONE))
-    consent_email = fields.Boolean(string="E-mail", default=_param_default(PARAM_CONSENT_EMAIL))
+    consent_sms = fields.Boolean(
+        string="SMS", default=_param_default(PARAM_CONSENT_PHONE), company_dependent=True
+    )
+    consent_email = fields.Boolean(
+        string="E-mail", default=_param_default(PARAM_CONSENT_EMAIL), company_dependent=True
+    )
     consent_whatsapp = fields.Boolean(
-        string="WhatsApp", default=_param_default(PARAM_CONSENT_PHONE)
+        string="WhatsApp", default=_param_default(PARAM_CONSENT_PHONE), company_dependent=True
     )
-    consent_viber = fields.Boolean(string="Viber", default=_param_default(PARAM_CONSENT_PHONE))
-    consent_policy_expiry = fields.Boolean(string="Policy Expiry Reminders")
-    consent_installment = fields.Boolean(string="Installment Reminders")
-    consent_inspection = fields.Boolean(string="Technical Inspection Reminders")
-    consent_birthday = fields.Boolean(string="Birthday Wishes")
-    consent_renewal_offer = fields.Boolean(string="Renewal Offers")
+    consent_viber = fields.Boolean(
+        string="Viber", default=_param_default(PARAM_CONSENT_PHONE), company_dependent=True
+    )
+    consent_policy_expiry = fields.Boolean(string="Policy Expiry Reminders", company_dependent=True)
+    consent_installment = fields.Boolean(string="Installment Reminders", company_dependent=True)
+    consent_inspection = fields.Boolean(
+        string="Technical Inspection Reminders", company_dependent=True
+    )
+    consent_birthday = fields.Boolean(string="Birthday Wishes", company_dependent=True)
+    consent_renewal_offer = fields.Boolean(string="Renewal Offers", company_dependent=True)
     consent_valid_until = fields.Date(
         string="Consents Valid Until",
         help="The last day the client's consents hold; a consent-renewal reminder "
         "asks the client to confirm them before.",
+        company_dependent=True,
     )
     consent_log_ids = fields.One2many(
         "insurance.consent.log", "partner_id", string="Consent History", readonly=True
@@ -182,6 +255,10 @@ class ResPartner(models.Model):
         compute="_compute_insurance_reply_count",
         groups="insurance_notify.group_insurance_user",
     )
+
+    def _auto_init(self):
+        consents_per_company(self.env.cr)
+        return super()._auto_init()
 
     @api.model
     def _consent_fields(self):
@@ -254,7 +331,27 @@ class ResPartner(models.Model):
         defaults = super().default_get(fields_list)
         for name in NEVER_DEFAULT:
             defaults.pop(name, None)
+        if "lang" in fields_list and self._insurance_client_entry():
+            defaults.update(self._insurance_default_lang(defaults))
         return defaults
+
+    @api.model
+    def _insurance_default_lang(self, defaults):
+        """A client entered in our forms or imports speaks the agency's
+        language (its company's partner's), else the creating user's: a
+        Polish office's new client gets Polish SMS with Polish dates. Stock's
+        default is the database's first language (the ``ir.default`` base sets
+        when it installs it, usually English, whoever creates the contact):
+        for our clients that one gives way. A contact's parent and a default
+        given by the caller (context) still win; contacts entered elsewhere
+        keep stock's default."""
+        if defaults.get("parent_id") or self.env.context.get("default_lang"):
+            return {}
+        installed = dict(self.env["res.lang"].get_installed())
+        for lang in (self.env.company.partner_id.lang, self.env.user.lang):
+            if lang in installed:
+                return {"lang": lang}
+        return {}
 
     @api.model
     def load(self, fields, data):
@@ -329,6 +426,7 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        self._check_contact_edit(vals)
         proof = self._pop_consent_proof(vals)
         consent_changes = [name for name in CONSENT_FIELDS if name in vals]
         before = (
@@ -351,7 +449,48 @@ class ResPartner(models.Model):
         if PLANNING_FIELDS & vals.keys():
             # A birthday or a consent end set today may make a reminder due today.
             self.env["insurance.notify.rule"]._trigger_planning()
+        if "consent_valid_until" in vals:
+            # The consent extended: its renewal reminders converted.
+            self.env["insurance.notify.message"].sudo()._settle_outcomes(self._name, self.ids)
         return True
+
+    def _check_contact_edit(self, vals):
+        """Refuse a change of a shared client's contact data by staff of none of
+        the agencies serving the client.
+
+        A card of a company is already kept to that company by Odoo's record
+        rules. A shared card (no company: the Clients menu creates them) is
+        seen by every agency; once it holds policies, it belongs to the
+        agencies of those policies: a broker of another agency changing its
+        e-mail or mobile would redirect that agency's reminders. Cards without
+        policies (any contact of Odoo's other apps) stay as stock Odoo has them.
+        Consents are not contact data: each agency writes its own.
+        """
+        if self.env.su or not CONTACT_FIELDS & vals.keys():
+            return
+        shared = self.filtered(lambda partner: not partner.company_id)
+        if not shared:
+            return
+        served = defaultdict(set)
+        for partner, company in (
+            self.env["insurance.policy"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group([("partner_id", "in", shared.ids)], ["partner_id", "company_id"])
+        ):
+            served[partner.id].add(company.id)
+        allowed = set(self.env.companies.ids)
+        foreign = shared.filtered(
+            lambda partner: served[partner.id] and not served[partner.id] & allowed
+        )
+        if foreign:
+            raise AccessError(
+                self.env._(
+                    "%(client)s is a client of another agency: only the staff of the "
+                    "agencies holding their policies can change their contact details.",
+                    client=foreign[0].display_name,
+                )
+            )
 
     @api.model
     def _pop_consent_proof(self, vals):
@@ -618,7 +757,10 @@ class ResPartner(models.Model):
         """Log each consent of ``names`` that differs from ``before`` (partner id
         -> {field: old value}; a missing field was unset, as on a new record),
         with its proof (text, base64 file, file name)."""
-        source, company, entry_proof = self._consent_entry()
+        source, _entry_company, entry_proof = self._consent_entry()
+        # The values changed are the current company's (company-dependent):
+        # the trail of that company is the one that shows the change.
+        company = self.env.company
         proof_text, proof_file, proof_filename = proof
         vals_list = []
         for partner in self:
@@ -704,8 +846,9 @@ class ResPartner(models.Model):
         if matching == partners and channel == "sms":
             self.env["phone.blacklist"].sudo()._add([e164], message=note)
         with consent_entry("stop", company=company, proof_text=note):
-            partners.filtered(f"consent_{channel}")._withdraw_consent(channel)
-        return partners
+            # The receiving company's consent: another agency's stays as it is.
+            partners.with_company(company).filtered(f"consent_{channel}")._withdraw_consent(channel)
+        return partners.with_env(self.env)
 
     def _insurance_client_of(self, company):
         """Does a STOP or unsubscribe received by ``company`` concern this card?"""
@@ -748,13 +891,46 @@ class ResPartner(models.Model):
         self.env["mail.blacklist"].sudo()._add(
             email, message=self.env._("Unsubscribed with the link of an e-mail")
         )
-        if self.consent_email and self.email_normalized == email_normalize(email):
+        if self.email_normalized != email_normalize(email):
+            return
+        # The address is now on Odoo's blacklist, which every agency shares:
+        # the e-mail consent is withdrawn with each agency that held it, and
+        # each agency's trail shows its own withdrawal.
+        self.flush_recordset(["consent_email"])
+        # The companies holding this client's e-mail consent: the keys of the
+        # company-dependent column.
+        company_ids = [
+            int(key)
+            for (key,) in self.env.execute_query(
+                SQL(
+                    """SELECT c.key FROM res_partner p, jsonb_each(p.consent_email) c
+                        WHERE p.id = %s AND c.value = 'true'::jsonb""",
+                    self.id,
+                )
+            )
+        ]
+        for company in self.env["res.company"].sudo().browse(company_ids).exists():
+            partner = self.sudo().with_company(company)
+            if not partner.consent_email:
+                continue
             with consent_entry(
                 "portal",
-                company=self.company_id or self.env.company,
+                company=company,
                 proof_text=self.env._("Unsubscribed with the link of an e-mail"),
             ):
-                self.sudo()._withdraw_consent("email")
+                partner._withdraw_consent("email")
+
+    @api.model
+    def _insurance_demo_agency_consents(self):
+        """Demo data: the demo clients' consents were loaded in the main
+        company; each agency holding a client's policies gets them too."""
+        main = self.env.ref("base.main_company")
+        clients = self.search([("company_id", "=", False), ("insurance_policy_ids", "!=", False)])
+        for partner in clients:
+            values = {name: partner.with_company(main)[name] for name in CONSENT_FIELDS}
+            for company in partner.insurance_policy_ids.company_id - main:
+                with consent_entry("system", company=company):
+                    partner.with_company(company).write(values)
 
     # ------------------------------------------------------------------
     # Smart buttons

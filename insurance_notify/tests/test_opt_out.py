@@ -126,6 +126,30 @@ class TestOptOut(NotifyHttpCase):
         self.assertTrue(self.sms_blacklisted("+48600999888"))
         self.assertFalse(self.stop_trail())
 
+    def test_a_reply_that_only_starts_with_a_keyword_keeps_the_consent(self):
+        # Carriers match the whole reply; these are a client's words for the broker.
+        for text in (
+            "Cancel the meeting on Friday please",
+            "End date of my policy?",
+            "Stop by tomorrow, I'll sign",
+            "Nie",
+            "Rezygnuję z OC, zostaję przy AC",
+        ):
+            response = self.smsapi_inbound(text)
+            self.assertEqual((response.status_code, response.text), (200, "OK"))
+        self.assertEqual(self.twilio_inbound("Atsisakau draudimo, bet ne SMS").status_code, 200)
+        self.assertFalse(self.sms_blacklisted())
+        self.client.invalidate_recordset()
+        self.assertTrue(self.client.consent_sms)
+        self.assertFalse(self.stop_trail())
+
+    def test_a_keyword_with_blanks_and_punctuation_around_it_is_a_stop(self):
+        self.smsapi_inbound("  Wypisz mnie!  ")
+        self.client.invalidate_recordset()
+        self.assertFalse(self.client.consent_sms)
+        self.assertTrue(self.sms_blacklisted())
+        self.assertEqual(self.stop_trail().proof_text, "Replied WYPISZ MNIE to " + self.smsapi.name)
+
     def test_another_reply_changes_nothing(self):
         response = self.smsapi_inbound("Thanks, paid yesterday")
         self.assertEqual((response.status_code, response.text), (200, "OK"))

@@ -85,6 +85,11 @@ class TestInstallmentEvents(EventsCase):
 
 
 class TestPartnerEvents(EventsCase):
+    def setUp(self):
+        super().setUp()
+        # A shared card is a company's client once it holds one of its policies.
+        self.make_policy(200)
+
     def test_a_birthday_is_wished_on_the_day_every_year(self):
         self.client.write({"birthdate": date(1980, 11, 23), "consent_birthday": True})
         self.make_rule(

@@ -267,13 +267,20 @@ class TestSecurityOverHttp(NotifyHttpCase):
                 "consent_sms": True,
             }
         )
-        second = self.env["res.partner"].create(
-            {
-                "name": "Client of the second",
-                "mobile": "+48 602 000 111",
-                "company_id": self.company2.id,
-                "consent_sms": True,
-            }
+        # Consents are each company's own: the second company's client
+        # consented with the second company.
+        second = (
+            self.env["res.partner"]
+            .with_company(self.company2)
+            .create(
+                {
+                    "name": "Client of the second",
+                    "mobile": "+48 602 000 111",
+                    "company_id": self.company2.id,
+                    "consent_sms": True,
+                }
+            )
+            .with_env(self.env)
         )
         response = self.url_open(
             f"/insurance_notify/inbound/smsapi/{self.gateway2.webhook_secret}",
@@ -282,7 +289,7 @@ class TestSecurityOverHttp(NotifyHttpCase):
         self.assertEqual(response.status_code, 200)
         self.env.invalidate_all()
         self.assertTrue(first.consent_sms)
-        self.assertFalse(second.consent_sms)
+        self.assertFalse(second.with_company(self.company2).consent_sms)
         self.assertEqual(second.consent_log_ids[:1].company_id, self.company2)
         self.assertEqual(second.consent_log_ids[:1].source, "stop")
 

@@ -132,6 +132,8 @@ class InsuranceNotifyBatchStart(models.TransientModel):
 
     def _save_exclusions(self):
         self.ensure_one()
+        # The review is its user's (record rule): nobody sends another's ticks.
+        self.check_access("write")
         batch = self.batch_id
         batch._check_manager()
         batch._check_ready()

@@ -124,17 +124,20 @@ class InsuranceNotifyDryRun(models.TransientModel):
         company_tz = schedule.resolve_timezone(rule.company_id.partner_id.tz)
         day_start = Message._local_day_start(day, company_tz)
         prepared = Message._prepare_queue(rule, rule._queue_items(occurrences), now=day_start)
-        taken = set(
-            Message.sudo()
+        # A key taken by a message left out for a reason that no longer holds
+        # is not "already planned": the run queues that message after all.
+        taken = {
+            message.key
+            for message in Message.sudo()
             .with_context(active_test=False)
             .search([("key", "in", list(prepared))])
-            .mapped("key")
-        )
+            if not message._revives(prepared[message.key])
+        }
         gateway = rule._notify_gateway()
         labels = dict(Message._fields["reason_code"]._description_selection(self.env))
         by_channel = {}
         for vals in prepared.values():
-            by_channel.setdefault(vals["channel"], []).append(vals["res_id"])
+            by_channel.setdefault((vals["channel"], vals["variant"]), []).append(vals["res_id"])
         texts = self._render_texts(rule, by_channel)
         transliterate, max_parts = rule._notify_sms_options()
         vals_list = []
@@ -149,6 +152,7 @@ class InsuranceNotifyDryRun(models.TransientModel):
                 "email": message["email"],
                 "offset": message["offset"],
                 "event_date": message["event_date"],
+                "variant": message["variant"],
                 "state": "send",
                 # E-mails cost nothing, in the same currency as the SMS beside them.
                 "currency_id": (gateway.currency_id or rule.company_id.currency_id).id,
@@ -159,7 +163,7 @@ class InsuranceNotifyDryRun(models.TransientModel):
                 vals.update(state="skip", reason=labels.get(message["reason_code"]))
             else:
                 vals["scheduled_at"] = message["scheduled_at"]
-            text = texts.get((message["channel"], message["res_id"]))
+            text = texts.get((message["channel"], message["variant"], message["res_id"]))
             if message["channel"] == "whatsapp" and message["state"] != "skipped":
                 text = self._whatsapp_text(rule, message)
             if isinstance(text, UserError):
@@ -198,10 +202,11 @@ class InsuranceNotifyDryRun(models.TransientModel):
 
     @api.model
     def _render_texts(self, rule, by_channel):
-        """(channel, res_id) -> SMS body or e-mail subject (or the UserError)."""
+        """(channel, variant, res_id) -> SMS body or e-mail subject (or the UserError)."""
         texts = {}
-        for channel, res_ids in by_channel.items():
-            template = rule.sms_template_id if channel == "sms" else rule.mail_template_id
+        for (channel, variant), res_ids in by_channel.items():
+            sms_template, mail_template = rule._notify_templates(variant)
+            template = sms_template if channel == "sms" else mail_template
             if not res_ids or not template or channel == "whatsapp":
                 continue
             try:
@@ -211,9 +216,9 @@ class InsuranceNotifyDryRun(models.TransientModel):
                 field = "body" if channel == "sms" else "subject"
                 rendered = template._render_field(field, res_ids, compute_lang=True)
             except UserError as error:
-                texts.update({(channel, res_id): error for res_id in res_ids})
+                texts.update({(channel, variant, res_id): error for res_id in res_ids})
                 continue
-            texts.update({(channel, res_id): rendered[res_id] or "" for res_id in res_ids})
+            texts.update({(channel, variant, res_id): rendered[res_id] or "" for res_id in res_ids})
         return texts
 
 
@@ -234,6 +239,7 @@ class InsuranceNotifyDryRunLine(models.TransientModel):
     email = fields.Char()
     offset = fields.Integer(string="Days Before")
     event_date = fields.Date()
+    variant = fields.Selection([("a", "A"), ("b", "B")], help="The rule's template it uses.")
     scheduled_at = fields.Datetime(string="Leaves At")
     text = fields.Text(help="The SMS as sent, or the e-mail's subject.")
     sms_encoding = fields.Char(string="Encoding")

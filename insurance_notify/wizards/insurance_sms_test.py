@@ -98,6 +98,8 @@ class InsuranceSmsTest(models.TransientModel):
         sends it as soon as this is saved (never inside this request, which
         Odoo may replay)."""
         self.ensure_one()
+        # The wizard is its user's (record rule): nobody re-sends another's.
+        self.check_access("write")
         self.policy_id.check_access("read")
         self.gateway_id.check_access("read")
         number = self._normalized_number()
@@ -117,7 +119,10 @@ class InsuranceSmsTest(models.TransientModel):
         item = QueueItem(
             res_model="insurance.policy",
             res_id=self.policy_id.id,
-            partner_id=self.policy_id.partner_id.id,
+            # A test goes to the number typed (often the broker's own): it is
+            # the policy's, logged there as a test, never the client's history
+            # or counts, nor a client's daily limit.
+            partner_id=False,
             policy_id=self.policy_id.id,
             number=number,
             body=analysis.text,
@@ -140,6 +145,7 @@ class InsuranceSmsTest(models.TransientModel):
 
     def action_refresh(self):
         self.ensure_one()
+        self.check_access("read")
         self.message_id.invalidate_recordset()
         self.invalidate_recordset(["state", "answer"])
         return self._reopen()

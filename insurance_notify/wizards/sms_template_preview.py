@@ -34,6 +34,29 @@ class SmsTemplatePreview(models.TransientModel):
         "e.g. “call your agent: .”. Fill the record in, or change the template.",
     )
 
+    # Stock reads the template's ir.model record as the user, which only
+    # administrators may read: an insurance manager's "Preview SMS" failed with
+    # an access error. The template's ``model`` (a related field, read as
+    # superuser) names the same model; the records are still searched as the user.
+    @api.model
+    def default_get(self, fields_list):
+        template_id = self.env.context.get("default_sms_template_id")
+        if not template_id or "resource_ref" not in fields_list:
+            return super().default_get(fields_list)
+        result = super().default_get([name for name in fields_list if name != "resource_ref"])
+        model = self.env["sms.template"].browse(template_id).model
+        if model in self.env:
+            record = self.env[model].search([], limit=1)
+            if record:
+                result["resource_ref"] = f"{model},{record.id}"
+        return result
+
+    @api.depends("model_id")
+    def _compute_no_record(self):
+        for preview in self:
+            model = preview.sms_template_id.model
+            preview.no_record = not (model in self.env and self.env[model].search_count([]))
+
     @api.depends("body", "rule_id", "sms_template_id")
     def _compute_sms_cost_fields(self):
         Gateway = self.env["insurance.notify.gateway"]

@@ -182,6 +182,15 @@ class AccountMoveLine(models.Model):
         )
         return dict(rows)
 
+    def reconcile(self):
+        """Paid: the invoice reminders of the lines now settled in full
+        converted (or, paid after the grace period, did not)."""
+        result = super().reconcile()
+        receivable = self.filtered(lambda line: line.display_type == "payment_term")
+        if receivable:
+            self.env["insurance.notify.message"].sudo()._settle_outcomes(self._name, receivable.ids)
+        return result
+
     def _message_log_batch(self, bodies, **kwargs):
         """The dispatcher logs a sent reminder on its document: for a due line,
         on the invoice's chatter (lines have none)."""

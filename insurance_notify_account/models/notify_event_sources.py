@@ -41,6 +41,16 @@ INVOICE_LINES = f"""
 # policy it bills (a cancelled policy's last premium is still due), so a
 # rule's "Policies" scope does not skip it.
 
+# Paid in full: the line is reconciled; the day is that of the last payment
+# reconciled with it (the latest of its partial reconciliations).
+INVOICE_OUTCOME_JOIN = "LEFT JOIN account_move_line d ON d.id = p.res_id"
+INVOICE_PAID_ON = """
+    CASE WHEN d.reconciled THEN COALESCE(
+        (SELECT max(pr.max_date) FROM account_partial_reconcile pr WHERE pr.debit_move_id = d.id),
+        {changed})
+    END
+"""
+
 INVOICE_SOURCES = {
     "invoice_due": EventSource(
         model="account.move.line",
@@ -48,12 +58,16 @@ INVOICE_SOURCES = {
         # covers the invoices of their premiums too.
         specific_consent="consent_installment",
         events=INVOICE_LINES,
+        outcome_join=INVOICE_OUTCOME_JOIN,
+        outcome_on=INVOICE_PAID_ON,
     ),
     "invoice_overdue": EventSource(
         model="account.move.line",
         specific_consent="consent_installment",
         after=True,
         events=INVOICE_LINES,
+        outcome_join=INVOICE_OUTCOME_JOIN,
+        outcome_on=INVOICE_PAID_ON,
     ),
 }
 

@@ -12,31 +12,71 @@ from notify_engine.gateways import InboundSms, SandboxGateway, SmsapiGateway, Tw
         "STOP",
         "stop",
         "Stop!",
-        "  stop please",
-        "STOP 48600",
+        "  stop  ",
+        "Stop.",
+        "\tSTOP\n",
+        "«Stop»",
+        "stopall",
+        "Unsubscribe",
+        "cancel",
+        "END",
+        "quit!",
+        "opt-out",
         "Rezygnuję",
-        "wypisz mnie",
+        "REZYGNUJE",
+        "rezygnacja.",
+        "Rezygnuję z SMS",
+        "wypisz",
+        "Wypisz mnie!",
+        "STOP SMS",
         "Atsisakau",
         "ATSISAKYTI",
-        "unsubscribe",
-        "Stop.",
+        "stabdyti",
     ],
 )
-def test_opt_out_words(text):
+def test_a_reply_that_is_only_the_keyword_is_an_opt_out(text):
     assert optout.is_opt_out(text)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", None, "Thanks, I will pay tomorrow", "Please don't stop", "STOPIEN", "OK", "123", "?!"],
+    [
+        "",
+        None,
+        "Thanks, I will pay tomorrow",
+        "Please don't stop",
+        "Cancel the meeting on Friday please",
+        "End date of my policy?",
+        "Stop by the office tomorrow?",
+        "stop please",
+        "STOP 48600",
+        "Quit calling me at work, e-mail instead",
+        "STOPIEN",
+        "Nie",
+        "NIE!",
+        "Ne",
+        "Rezygnuję z OC, zostaję przy AC",
+        "Atsisakau draudimo, bet ne SMS",
+        "OK",
+        "123",
+        "?!",
+    ],
 )
-def test_other_replies_are_not_opt_outs(text):
+def test_any_other_reply_keeps_the_consent(text):
     assert not optout.is_opt_out(text)
 
 
-def test_first_word_folds_case_and_diacritics():
-    assert optout.first_word("  Żaba idzie") == "ZABA"
-    assert optout.first_word("...") == ""
+def test_fold_trims_and_drops_case_accents_and_punctuation():
+    assert optout.fold("  Żaba, idzie!  ") == "ZABA IDZIE"
+    assert optout.fold("Łódź") == "LODZ"
+    assert optout.fold("Atšaukti") == "ATSAUKTI"
+    assert optout.fold("...") == ""
+    assert optout.fold(None) == ""
+
+
+def test_keyword_names_the_folded_keyword():
+    assert optout.keyword(" Rezygnuję! ") == "REZYGNUJE"
+    assert optout.keyword("Cancel the meeting") == ""
 
 
 def test_smsapi_inbound_callback():

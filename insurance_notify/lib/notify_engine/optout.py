@@ -1,9 +1,15 @@
 """Is an inbound SMS an opt-out? A pure decision on the text.
 
-A reply whose first word is an opt-out keyword withdraws the channel: STOP and
-the carrier-wide English keywords Twilio also honours, and the words Polish and
-Lithuanian clients actually type. Case and diacritics do not matter, nor does
-punctuation glued to the word ("Stop!", "stop.").
+A reply is an opt-out only when the WHOLE reply is a keyword, as carriers
+match them (Twilio and the US carriers' STOP, STOPALL, UNSUBSCRIBE, CANCEL,
+END, QUIT): "Stop", " STOP! " and "stop." withdraw the channel, "Cancel the
+meeting on Friday please" and "End date of my policy?" do not - they are a
+client's words for a person, not a withdrawal. Case, diacritics, surrounding
+blanks and punctuation do not matter (the reply is folded first).
+
+Polish and Lithuanian clients type the words below. "NIE" / "NE" (no) are
+left out on purpose: they answer a reminder's question ("renew?") and must
+reach the broker, not silently withdraw the consent.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Compared after upper-casing and stripping diacritics (REZYGNUJĘ -> REZYGNUJE).
+# Compared with the folded reply (see ``fold``): upper case, no diacritics,
+# words separated by one space (REZYGNUJĘ -> REZYGNUJE, "wypisz  mnie!" -> WYPISZ MNIE).
 KEYWORDS = frozenset(
     {
         # English, as carriers and Twilio Advanced Opt-Out understand them.
@@ -22,31 +29,41 @@ KEYWORDS = frozenset(
         "END",
         "QUIT",
         "OPTOUT",
-        # Polish: "I resign", "unsubscribe me".
+        "OPT OUT",
+        # Polish: "I resign", "resignation", "unsubscribe (me)", "stop sending".
         "REZYGNUJE",
         "REZYGNACJA",
+        "REZYGNUJE Z SMS",
         "WYPISZ",
-        # Lithuanian: "to cancel / I cancel", "stop".
+        "WYPISZ MNIE",
+        "STOP SMS",
+        # Lithuanian: "to cancel / I cancel (the subscription)", "stop".
         "ATSISAKYTI",
         "ATSISAKAU",
         "STABDYTI",
     }
 )
 
-_FIRST_WORD = re.compile(r"[^\W_]+")
+# Anything that is neither a letter nor a digit separates words.
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
-def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).upper()
+def fold(text: str | None) -> str:
+    """``text`` upper-cased without diacritics or punctuation, its words
+    joined by single spaces ("" when nothing is left)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    # Letters that do not decompose into a base and a mark (Polish Ł).
+    plain = plain.replace("ł", "l").replace("Ł", "L")
+    return " ".join(_NOT_WORD.sub(" ", plain).split()).upper()
 
 
-def first_word(text: str | None) -> str:
-    """The first word of ``text``, upper-cased without diacritics ("" if none)."""
-    match = _FIRST_WORD.search(text or "")
-    return _fold(match.group()) if match else ""
+def keyword(text: str | None) -> str:
+    """The opt-out keyword the whole reply is (folded), else ""."""
+    folded = fold(text)
+    return folded if folded in KEYWORDS else ""
 
 
 def is_opt_out(text: str | None) -> bool:
     """Whether an inbound SMS asks to receive no more messages."""
-    return first_word(text) in KEYWORDS
+    return bool(keyword(text))
