@@ -153,6 +153,16 @@ class Gateway(ABC):
         """Check credentials without sending anything billable."""
         return True, "ok"
 
+    def close(self) -> None:  # noqa: B027 - optional: the sandbox holds nothing
+        """Let go of what the adapter holds (HTTP connections); it may be used
+        again afterwards, at the cost of new connections."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc_info):
+        self.close()
+
 
 def aware_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a naive datetime is a programming error."""

@@ -6,6 +6,11 @@ of a batch goes alone: when it meets an account-wide or transport failure
 (bad token, no credits, provider down), the rest of the batch is not tried and
 carries that failure with ``not_tried`` set, so a dead provider costs one
 timeout, not one per message. After it, a window of ``concurrency`` requests slides over the batch.
+
+The adapter's ``requests.Session`` (its connection pool) is opened at the first
+request and closed by :meth:`HttpGateway.close`: callers use an adapter for
+one chunk, ``with make_gateway(...) as adapter:``, so no connection outlives
+the chunk that needed it. Parsing a callback opens none.
 """
 
 from __future__ import annotations
@@ -27,17 +32,48 @@ from .base import (
 
 _logger = logging.getLogger(__name__)
 
+# (connect, read) seconds of every provider request.
+DEFAULT_TIMEOUT = (5, 15)
+
 
 class HttpGateway(Gateway):
     stop_batch_on = frozenset({AUTHORIZATION, RATE_LIMIT, NETWORK, PROVIDER})
     concurrency = 16
+    label = ""  # the provider's name in log lines
+    # The credential a provider's texts must never echo into our records.
+    _secret = ""
+    _session_obj = None
 
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.concurrency)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+    def _configure_session(self, session: requests.Session) -> None:
+        """Set the provider's authentication on a new session."""
+
+    @property
+    def _session(self) -> requests.Session:
+        if self._session_obj is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.concurrency)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            self._configure_session(session)
+            self._session_obj = session
+        return self._session_obj
+
+    def close(self):
+        if self._session_obj is not None:
+            self._session_obj.close()
+            self._session_obj = None
+
+    def _scrub(self, text):
+        # Provider texts are echoed into our records; never let them carry the secret.
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def _transport_failure(self, what, exc, note="", key=None):
+        """A request that got no answer: logged and answered by the
+        exception's type only (its text can carry request details)."""
+        name = type(exc).__name__
+        # The adapter's own logger, as its other lines.
+        logging.getLogger(type(self).__module__).warning("%s %s: %s", self.label, what, name)
+        return SendResult.failure(key, NETWORK, None, f"{name} talking to {self._host}{note}")
 
     def _send_one(self, message) -> SendResult:
         raise NotImplementedError
@@ -82,3 +118,21 @@ class HttpGateway(Gateway):
                 len(results),
             )
         return results
+
+
+def json_or_none(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def str_or_none(value):
+    return None if value in (None, "") else str(value)
+
+
+def int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

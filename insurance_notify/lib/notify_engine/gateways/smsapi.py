@@ -41,12 +41,10 @@ from .base import (
     InboundSms,
     SendResult,
 )
-from .http import HttpGateway
+from .http import DEFAULT_TIMEOUT, HttpGateway, int_or_none, json_or_none, str_or_none
 
 _logger = logging.getLogger(__name__)
 
-
-DEFAULT_TIMEOUT = (5, 15)
 
 ALREADY_SENT = "53"
 
@@ -103,6 +101,7 @@ _STATE_BY_NAME = {
 
 class SmsapiGateway(HttpGateway):
     provider = "smsapi"
+    label = "SMSAPI"
     stop_batch_on = frozenset({AUTHORIZATION, CREDITS, RATE_LIMIT, NETWORK, PROVIDER})
 
     def __init__(
@@ -118,7 +117,7 @@ class SmsapiGateway(HttpGateway):
     ):
         if not token:
             raise ValueError("SMSAPI needs an API token")
-        self._token = token
+        self._secret = token
         self.sender = sender or None
         self.api_url = api_url.rstrip("/")
         self.test_mode = bool(test_mode)
@@ -127,11 +126,9 @@ class SmsapiGateway(HttpGateway):
         self.normalize = bool(normalize)
         self.timeout = timeout
         self._host = urlsplit(self.api_url).netloc
-        self._session = self._new_session()
-        self._session.headers["Authorization"] = f"Bearer {token}"
 
-    def close(self):
-        self._session.close()
+    def _configure_session(self, session):
+        session.headers["Authorization"] = f"Bearer {self._secret}"
 
     # -- sending ---------------------------------------------------------
 
@@ -170,11 +167,7 @@ class SmsapiGateway(HttpGateway):
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            # Only the exception's type: its text can carry request details.
-            _logger.warning("SMSAPI key=%s: %s", message.key, type(exc).__name__)
-            return SendResult.failure(
-                message.key, NETWORK, None, f"{type(exc).__name__} talking to {self._host}"
-            )
+            return self._transport_failure(f"key={message.key}", exc, key=message.key)
 
         result = self._parse_send(message.key, response)
         if result.accepted:
@@ -197,7 +190,7 @@ class SmsapiGateway(HttpGateway):
 
     def _parse_send(self, key, response):
         status = response.status_code
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         # A server error or a throttle is temporary whatever its body says (a
         # proxy in front of SMSAPI answers 503 with a JSON error of its own).
         if status >= 500:
@@ -229,8 +222,8 @@ class SmsapiGateway(HttpGateway):
         return SendResult(
             key,
             True,
-            provider_ref=_str_or_none(item.get("id")),
-            parts=_int_or_none(parts),
+            provider_ref=str_or_none(item.get("id")),
+            parts=int_or_none(parts),
         )
 
     def _error_result(self, key, code, text, payload):
@@ -241,7 +234,7 @@ class SmsapiGateway(HttpGateway):
             ref = None
             items = payload.get("list")
             if isinstance(items, list) and items and isinstance(items[0], dict):
-                ref = _str_or_none(items[0].get("id"))
+                ref = str_or_none(items[0].get("id"))
             return SendResult(
                 key,
                 True,
@@ -252,10 +245,6 @@ class SmsapiGateway(HttpGateway):
             )
         return SendResult.failure(key, ERROR_CLASSES.get(code, REJECTED), code, text)
 
-    def _scrub(self, text):
-        # Provider texts are echoed into our records; never let them carry the token.
-        return text.replace(self._token, "***")
-
     # -- account check ---------------------------------------------------
 
     def test_connection(self):
@@ -264,9 +253,8 @@ class SmsapiGateway(HttpGateway):
                 f"{self.api_url}/profile", timeout=self.timeout, allow_redirects=False
             )
         except requests.RequestException as exc:
-            _logger.warning("SMSAPI profile check: %s", type(exc).__name__)
-            return False, f"{type(exc).__name__} talking to {self._host}"
-        payload = _json_or_none(response)
+            return False, self._transport_failure("profile check", exc).error_text
+        payload = json_or_none(response)
         if isinstance(payload, dict) and payload.get("error") not in (None, ""):
             code = str(payload["error"])
             _logger.warning("SMSAPI profile check: error %s", code)
@@ -333,7 +321,7 @@ class SmsapiGateway(HttpGateway):
             InboundSms(
                 number=number,
                 text=params.get("sms_text") or "",
-                provider_ref=_str_or_none(params.get("MsgId")),
+                provider_ref=str_or_none(params.get("MsgId")),
             )
         ]
 
@@ -342,21 +330,3 @@ def _split(value):
     if value is None:
         return []
     return [part.strip() for part in str(value).split(",")]
-
-
-def _json_or_none(response):
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _str_or_none(value):
-    return None if value in (None, "") else str(value)
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -32,7 +32,6 @@ from .base import (
     DELIVERED,
     FAILED,
     INVALID_NUMBER,
-    NETWORK,
     OPTED_OUT,
     PROVIDER,
     RATE_LIMIT,
@@ -44,12 +43,10 @@ from .base import (
     SendResult,
     aware_utc,
 )
-from .http import HttpGateway
+from .http import DEFAULT_TIMEOUT, HttpGateway, int_or_none, json_or_none, str_or_none
 
 _logger = logging.getLogger(__name__)
 
-
-DEFAULT_TIMEOUT = (5, 15)
 API_VERSION = "2010-04-01"
 
 ERROR_CLASSES = {
@@ -93,6 +90,7 @@ _STATES = {
 
 class TwilioGateway(HttpGateway):
     provider = "twilio"
+    label = "Twilio"
     idempotent = False
     # A message lookup reads at most this many pages of this many messages
     # to one number; a longer list is not searched and the lookup fails.
@@ -112,7 +110,7 @@ class TwilioGateway(HttpGateway):
         if not account_sid or not auth_token:
             raise ValueError("Twilio needs an account SID and an auth token")
         self.account_sid = account_sid
-        self._auth_token = auth_token
+        self._secret = auth_token
         self.sender = sender or None
         self.messaging_service_sid = messaging_service_sid or None
         self.api_url = api_url.rstrip("/")
@@ -120,11 +118,9 @@ class TwilioGateway(HttpGateway):
         self.timeout = timeout
         self._host = urlsplit(self.api_url).netloc
         self._account_url = f"{self.api_url}/{API_VERSION}/Accounts/{quote(account_sid, safe='')}"
-        self._session = self._new_session()
-        self._session.auth = (account_sid, auth_token)
 
-    def close(self):
-        self._session.close()
+    def _configure_session(self, session):
+        session.auth = (self.account_sid, self._secret)
 
     # -- sending ---------------------------------------------------------
 
@@ -154,10 +150,12 @@ class TwilioGateway(HttpGateway):
                 allow_redirects=False,
             )
         except requests.ConnectTimeout as exc:
-            return self._transport_failure(message.key, exc, "")
+            return self._transport_failure(f"key={message.key}", exc, key=message.key)
         except requests.RequestException as exc:
             # The request may have reached Twilio before the answer was lost.
-            return self._transport_failure(message.key, exc, "; the message may have been sent")
+            return self._transport_failure(
+                f"key={message.key}", exc, "; the message may have been sent", key=message.key
+            )
 
         result = self._parse_send(message.key, response)
         if result.accepted:
@@ -177,15 +175,9 @@ class TwilioGateway(HttpGateway):
             )
         return result
 
-    def _transport_failure(self, key, exc, note):
-        # Only the exception's type: its text can carry request details.
-        name = type(exc).__name__
-        _logger.warning("Twilio key=%s: %s", key, name)
-        return SendResult.failure(key, NETWORK, None, f"{name} talking to {self._host}{note}")
-
     def _parse_send(self, key, response):
         status = response.status_code
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         if 200 <= status < 300:
             if not isinstance(payload, dict):
                 return SendResult(
@@ -194,15 +186,15 @@ class TwilioGateway(HttpGateway):
             return SendResult(
                 key,
                 True,
-                provider_ref=_str_or_none(payload.get("sid")),
-                parts=_int_or_none(payload.get("num_segments")),
+                provider_ref=str_or_none(payload.get("sid")),
+                parts=int_or_none(payload.get("num_segments")),
             )
 
         code = None
         text = None
         if isinstance(payload, dict):
-            code = _str_or_none(payload.get("code"))
-            text = _str_or_none(payload.get("message"))
+            code = str_or_none(payload.get("code"))
+            text = str_or_none(payload.get("message"))
         text = self._scrub(text) if text else None
         if status >= 500:
             return SendResult.failure(key, PROVIDER, code or f"http {status}", text)
@@ -215,10 +207,6 @@ class TwilioGateway(HttpGateway):
         return SendResult.failure(
             key, REJECTED, code or f"http {status}", text or "unexpected HTTP status"
         )
-
-    def _scrub(self, text):
-        # Provider texts are echoed into our records; never let them carry the token.
-        return text.replace(self._auth_token, "***")
 
     # -- finding messages whose answer was lost --------------------------
 
@@ -265,13 +253,13 @@ class TwilioGateway(HttpGateway):
         for position, entry in enumerate(candidates):
             if entry.get("body") == message.body:
                 del candidates[position]
-                sid = _str_or_none(entry.get("sid"))
+                sid = str_or_none(entry.get("sid"))
                 _logger.info("Twilio key=%s found sent before as sid=%s", message.key, sid)
                 return SendResult(
                     message.key,
                     True,
                     provider_ref=sid,
-                    parts=_int_or_none(entry.get("num_segments")),
+                    parts=int_or_none(entry.get("num_segments")),
                     already_sent=True,
                 )
         _logger.info("Twilio key=%s not found at Twilio", message.key)
@@ -294,10 +282,8 @@ class TwilioGateway(HttpGateway):
                     url, params=params, timeout=self.timeout, allow_redirects=False
                 )
             except requests.RequestException as exc:
-                name = type(exc).__name__
-                _logger.warning("Twilio message lookup: %s", name)
-                return SendResult.failure(None, NETWORK, None, f"{name} talking to {self._host}")
-            payload = _json_or_none(response)
+                return self._transport_failure("message lookup", exc)
+            payload = json_or_none(response)
             entries = payload.get("messages") if isinstance(payload, dict) else None
             if response.status_code != 200 or not isinstance(entries, list):
                 return self._list_failure(response, payload)
@@ -343,8 +329,8 @@ class TwilioGateway(HttpGateway):
         status = response.status_code
         code = text = None
         if isinstance(payload, dict):
-            code = _str_or_none(payload.get("code"))
-            text = _str_or_none(payload.get("message"))
+            code = str_or_none(payload.get("code"))
+            text = str_or_none(payload.get("message"))
         code = code or f"http {status}"
         _logger.warning("Twilio message lookup: HTTP %s code %s", status, code)
         error_class = LOOKUP_ERROR_CLASSES.get(code) or LOOKUP_ERROR_CLASSES.get(
@@ -361,15 +347,14 @@ class TwilioGateway(HttpGateway):
                 f"{self._account_url}.json", timeout=self.timeout, allow_redirects=False
             )
         except requests.RequestException as exc:
-            _logger.warning("Twilio account check: %s", type(exc).__name__)
-            return False, f"{type(exc).__name__} talking to {self._host}"
-        payload = _json_or_none(response)
+            return False, self._transport_failure("account check", exc).error_text
+        payload = json_or_none(response)
         if response.status_code != 200:
             code = None
             text = None
             if isinstance(payload, dict):
-                code = _str_or_none(payload.get("code"))
-                text = _str_or_none(payload.get("message"))
+                code = str_or_none(payload.get("code"))
+                text = str_or_none(payload.get("message"))
             _logger.warning("Twilio account check: HTTP %s code %s", response.status_code, code)
             if response.status_code in (401, 403) or code == "20003":
                 return False, f"authorization failed (HTTP {response.status_code})"
@@ -438,7 +423,7 @@ class TwilioGateway(HttpGateway):
         for name in sorted(set(params or ())):
             for value in sorted(set(_values(params, name))):
                 payload += name + value
-        digest = hmac.new(self._auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+        digest = hmac.new(self._secret.encode(), payload.encode(), hashlib.sha1).digest()
         return base64.b64encode(digest).decode()
 
 
@@ -499,21 +484,3 @@ def _rfc2822(value):
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_UTC)
     return moment.astimezone(_UTC)
-
-
-def _json_or_none(response):
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _str_or_none(value):
-    return None if value in (None, "") else str(value)
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
