@@ -34,3 +34,4 @@ from . import test_task_reminders_tour
 from . import test_template_authoring
 from . import test_template_languages
 from . import test_tour
+from . import test_dispatch_limits

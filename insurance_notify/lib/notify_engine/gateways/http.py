@@ -40,6 +40,9 @@ class HttpGateway(Gateway):
     stop_batch_on = frozenset({AUTHORIZATION, RATE_LIMIT, NETWORK, PROVIDER})
     concurrency = 16
     label = ""  # the provider's name in log lines
+    # What a request whose answer was lost after it went out may mean (none:
+    # the provider dedupes a resend by its key).
+    lost_answer_note = ""
     # The credential a provider's texts must never echo into our records.
     _secret = ""
     _session_obj = None
@@ -67,6 +70,18 @@ class HttpGateway(Gateway):
         # Provider texts are echoed into our records; never let them carry the secret.
         return text.replace(self._secret, "***") if self._secret else text
 
+    def _get(self, what, url, params=None):
+        """GET ``url`` (no redirect: the credentials stay on the provider's
+        host): (the response, its JSON or None), or (None, a NETWORK failure)
+        when no answer came."""
+        try:
+            response = self._session.get(
+                url, params=params, timeout=self.timeout, allow_redirects=False
+            )
+        except requests.RequestException as exc:
+            return None, self._transport_failure(what, exc)
+        return response, json_or_none(response)
+
     def _transport_failure(self, what, exc, note="", key=None):
         """A request that got no answer: logged and answered by the
         exception's type only (its text can carry request details)."""
@@ -77,6 +92,47 @@ class HttpGateway(Gateway):
 
     def _send_one(self, message) -> SendResult:
         raise NotImplementedError
+
+    def _parse_send(self, key, response) -> SendResult:
+        raise NotImplementedError
+
+    def _post_message(self, message, url, data) -> SendResult:
+        """POST one message to the provider; its answer, parsed and logged."""
+        key = message.key
+        try:
+            response = self._session.post(
+                url,
+                data=data,
+                timeout=self.timeout,
+                # A redirect would turn the POST into a GET, and requests would
+                # resend the credentials wherever it points: neither is wanted.
+                allow_redirects=False,
+            )
+        except requests.ConnectTimeout as exc:
+            return self._transport_failure(f"key={key}", exc, key=key)
+        except requests.RequestException as exc:
+            return self._transport_failure(f"key={key}", exc, self.lost_answer_note, key=key)
+        result = self._parse_send(key, response)
+        logger = logging.getLogger(type(self).__module__)
+        if result.accepted:
+            logger.info(
+                "%s key=%s accepted id=%s parts=%s%s",
+                self.label,
+                key,
+                result.provider_ref,
+                result.parts,
+                " (already sent before)" if result.already_sent else "",
+            )
+        else:
+            logger.warning(
+                "%s key=%s failed: %s (code %s, HTTP %s)",
+                self.label,
+                key,
+                result.error_class,
+                result.error_code,
+                response.status_code,
+            )
+        return result
 
     def _stops_batch(self, result):
         return not result.accepted and result.error_class in self.stop_batch_on
@@ -118,6 +174,12 @@ class HttpGateway(Gateway):
                 len(results),
             )
         return results
+
+
+def options(values):
+    """The request parameters among ``values`` that are set (an option off,
+    or a setting left empty, is not sent at all)."""
+    return {name: value for name, value in values.items() if value}
 
 
 def json_or_none(response):

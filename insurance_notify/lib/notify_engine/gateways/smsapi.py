@@ -20,28 +20,9 @@ import logging
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
-import requests
-
-from .base import (
-    AUTHORIZATION,
-    CREDITS,
-    DELIVERED,
-    FAILED,
-    INVALID_NUMBER,
-    NETWORK,
-    NUMBER_BUSY,
-    OPTED_OUT,
-    PROVIDER,
-    RATE_LIMIT,
-    REJECTED,
-    SENDER,
-    SENT,
-    TOO_LONG,
-    DeliveryReport,
-    InboundSms,
-    SendResult,
-)
-from .http import DEFAULT_TIMEOUT, HttpGateway, int_or_none, json_or_none, str_or_none
+from . import base
+from .base import DeliveryReport, InboundSms, SendResult
+from .http import DEFAULT_TIMEOUT, HttpGateway, int_or_none, json_or_none, options, str_or_none
 
 _logger = logging.getLogger(__name__)
 
@@ -49,23 +30,23 @@ _logger = logging.getLogger(__name__)
 ALREADY_SENT = "53"
 
 # SMSAPI error codes (its documented list of API errors); anything not listed
-# is REJECTED (not retryable), so an unknown answer can never loop.
+# is base.REJECTED (not retryable), so an unknown answer can never loop.
 ERROR_CLASSES = {
-    "11": TOO_LONG,  # too long, empty, or special characters with nounicode
-    "12": TOO_LONG,  # too many parts
-    "13": INVALID_NUMBER,  # invalid, landline or blacklisted number
-    "14": SENDER,
-    "52": NUMBER_BUSY,  # too many attempts to one number (10 within 60 s): later
-    "57": OPTED_OUT,  # the number is on this account's blacklist at SMSAPI
-    "59": OPTED_OUT,  # the number is on the OptOut list
-    "101": AUTHORIZATION,
-    "102": AUTHORIZATION,  # wrong login or password (legacy auth)
-    "105": AUTHORIZATION,  # caller's IP not on the account's allow list
-    "103": CREDITS,
-    "201": PROVIDER,  # internal system error (temporary)
-    "202": RATE_LIMIT,  # too many simultaneous requests, message not sent
-    "203": RATE_LIMIT,
-    "999": PROVIDER,
+    "11": base.TOO_LONG,  # too long, empty, or special characters with nounicode
+    "12": base.TOO_LONG,  # too many parts
+    "13": base.INVALID_NUMBER,  # invalid, landline or blacklisted number
+    "14": base.SENDER,
+    "52": base.NUMBER_BUSY,  # too many attempts to one number (10 within 60 s): later
+    "57": base.OPTED_OUT,  # the number is on this account's blacklist at SMSAPI
+    "59": base.OPTED_OUT,  # the number is on the OptOut list
+    "101": base.AUTHORIZATION,
+    "102": base.AUTHORIZATION,  # wrong login or password (legacy auth)
+    "105": base.AUTHORIZATION,  # caller's IP not on the account's allow list
+    "103": base.CREDITS,
+    "201": base.PROVIDER,  # internal system error (temporary)
+    "202": base.RATE_LIMIT,  # too many simultaneous requests, message not sent
+    "203": base.RATE_LIMIT,
+    "999": base.PROVIDER,
 }
 
 # What GET /profile answers; "points" is missing on subscription accounts.
@@ -84,25 +65,21 @@ _STATUS_NAMES = {
     "409": "QUEUE",
     "410": "ACCEPTED",
 }
+# Our state of each status name. UNKNOWN: the operator has not answered yet;
+# a later report may still settle it.
 _STATE_BY_NAME = {
-    "DELIVERED": DELIVERED,
-    "SENT": SENT,
-    "QUEUE": SENT,
-    "ACCEPTED": SENT,
-    # The operator has not answered yet; a later report may still settle it.
-    "UNKNOWN": SENT,
-    "NOT_FOUND": FAILED,
-    "EXPIRED": FAILED,
-    "UNDELIVERED": FAILED,
-    "FAILED": FAILED,
-    "REJECTED": FAILED,
+    "DELIVERED": base.DELIVERED,
+    **dict.fromkeys(("SENT", "QUEUE", "ACCEPTED", "UNKNOWN"), base.SENT),
+    **dict.fromkeys(("NOT_FOUND", "EXPIRED", "UNDELIVERED", "FAILED", "REJECTED"), base.FAILED),
 }
 
 
 class SmsapiGateway(HttpGateway):
     provider = "smsapi"
     label = "SMSAPI"
-    stop_batch_on = frozenset({AUTHORIZATION, CREDITS, RATE_LIMIT, NETWORK, PROVIDER})
+    stop_batch_on = frozenset(
+        {base.AUTHORIZATION, base.CREDITS, base.RATE_LIMIT, base.NETWORK, base.PROVIDER}
+    )
 
     def __init__(
         self,
@@ -135,7 +112,7 @@ class SmsapiGateway(HttpGateway):
     def _send_one(self, message):
         to = message.number[1:] if message.number.startswith("+") else message.number
         if not to.isdigit():
-            return SendResult.failure(message.key, INVALID_NUMBER, None, "not an E.164 number")
+            return SendResult.failure(message.key, base.INVALID_NUMBER, None, "not an E.164 number")
         data = {
             "to": to,
             "message": message.body,
@@ -144,49 +121,17 @@ class SmsapiGateway(HttpGateway):
             "details": "1",
             "idx": message.key,
             "check_idx": "1",
+            **options(
+                {
+                    "from": message.sender or self.sender,
+                    "test": self.test_mode and "1",
+                    "flash": self.flash and "1",
+                    "normalize": self.normalize and "1",
+                    "notify_url": self.notify_url,
+                }
+            ),
         }
-        sender = message.sender or self.sender
-        if sender:
-            data["from"] = sender
-        if self.test_mode:
-            data["test"] = "1"
-        if self.flash:
-            data["flash"] = "1"
-        if self.normalize:
-            data["normalize"] = "1"
-        if self.notify_url:
-            data["notify_url"] = self.notify_url
-
-        try:
-            response = self._session.post(
-                f"{self.api_url}/sms.do",
-                data=data,
-                timeout=self.timeout,
-                # A redirect would turn the POST into a GET and may drop or
-                # forward the bearer header; neither is wanted.
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            return self._transport_failure(f"key={message.key}", exc, key=message.key)
-
-        result = self._parse_send(message.key, response)
-        if result.accepted:
-            _logger.info(
-                "SMSAPI key=%s accepted id=%s parts=%s%s",
-                message.key,
-                result.provider_ref,
-                result.parts,
-                " (already sent: idx seen before)" if result.already_sent else "",
-            )
-        else:
-            _logger.warning(
-                "SMSAPI key=%s failed: %s (code %s, HTTP %s)",
-                message.key,
-                result.error_class,
-                result.error_code,
-                response.status_code,
-            )
-        return result
+        return self._post_message(message, f"{self.api_url}/sms.do", data)
 
     def _parse_send(self, key, response):
         status = response.status_code
@@ -194,24 +139,30 @@ class SmsapiGateway(HttpGateway):
         # A server error or a throttle is temporary whatever its body says (a
         # proxy in front of SMSAPI answers 503 with a JSON error of its own).
         if status >= 500:
-            return SendResult.failure(key, PROVIDER, f"http {status}", "provider server error")
+            return SendResult.failure(key, base.PROVIDER, f"http {status}", "provider server error")
         if status == 429:
-            return SendResult.failure(key, RATE_LIMIT, f"http {status}", "too many requests")
+            return SendResult.failure(key, base.RATE_LIMIT, f"http {status}", "too many requests")
         if isinstance(payload, dict) and payload.get("error") not in (None, ""):
             return self._error_result(key, payload.get("error"), payload.get("message"), payload)
 
         if status in (401, 403):
-            return SendResult.failure(key, AUTHORIZATION, f"http {status}", "authorization failed")
+            return SendResult.failure(
+                key, base.AUTHORIZATION, f"http {status}", "authorization failed"
+            )
         if status >= 300:
-            return SendResult.failure(key, REJECTED, f"http {status}", "unexpected HTTP status")
+            return SendResult.failure(
+                key, base.REJECTED, f"http {status}", "unexpected HTTP status"
+            )
         if payload is None:
             # Resending is safe: if this request did get through, idx makes the
             # retry come back as error 53 (already sent).
-            return SendResult.failure(key, PROVIDER, None, "malformed JSON in provider answer")
+            return SendResult.failure(key, base.PROVIDER, None, "malformed JSON in provider answer")
 
         items = payload.get("list") if isinstance(payload, dict) else None
         if not items or not isinstance(items[0], dict):
-            return SendResult.failure(key, PROVIDER, None, "provider answer has no message list")
+            return SendResult.failure(
+                key, base.PROVIDER, None, "provider answer has no message list"
+            )
         item = items[0]
         if item.get("error") not in (None, ""):
             return self._error_result(key, item.get("error"), item.get("message"), item)
@@ -243,18 +194,14 @@ class SmsapiGateway(HttpGateway):
                 error_text=text or "idx already used",
                 already_sent=True,
             )
-        return SendResult.failure(key, ERROR_CLASSES.get(code, REJECTED), code, text)
+        return SendResult.failure(key, ERROR_CLASSES.get(code, base.REJECTED), code, text)
 
     # -- account check ---------------------------------------------------
 
     def test_connection(self):
-        try:
-            response = self._session.get(
-                f"{self.api_url}/profile", timeout=self.timeout, allow_redirects=False
-            )
-        except requests.RequestException as exc:
-            return False, self._transport_failure("profile check", exc).error_text
-        payload = json_or_none(response)
+        response, payload = self._get("profile check", f"{self.api_url}/profile")
+        if response is None:
+            return False, payload.error_text
         if isinstance(payload, dict) and payload.get("error") not in (None, ""):
             code = str(payload["error"])
             _logger.warning("SMSAPI profile check: error %s", code)
@@ -297,13 +244,13 @@ class SmsapiGateway(HttpGateway):
             state = _STATE_BY_NAME.get(name)
             if state is None:
                 _logger.warning("SMSAPI report with unknown status %s", name)
-                state = SENT
+                state = base.SENT
             reports.append(
                 DeliveryReport(
                     provider_ref=ref,
                     key=key or None,
                     state=state,
-                    reason=name if state == FAILED else None,
+                    reason=name if state == base.FAILED else None,
                 )
             )
         return reports

@@ -25,37 +25,21 @@ from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
-import requests
-
-from .base import (
-    AUTHORIZATION,
-    DELIVERED,
-    FAILED,
-    INVALID_NUMBER,
-    OPTED_OUT,
-    PROVIDER,
-    RATE_LIMIT,
-    REJECTED,
-    SENDER,
-    SENT,
-    DeliveryReport,
-    InboundSms,
-    SendResult,
-    aware_utc,
-)
-from .http import DEFAULT_TIMEOUT, HttpGateway, int_or_none, json_or_none, str_or_none
+from . import base
+from .base import DeliveryReport, InboundSms, SendResult, aware_utc
+from .http import DEFAULT_TIMEOUT, HttpGateway, int_or_none, json_or_none, options, str_or_none
 
 _logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 
 ERROR_CLASSES = {
-    "20003": AUTHORIZATION,
-    "20429": RATE_LIMIT,
-    "21211": INVALID_NUMBER,  # invalid To
-    "21614": INVALID_NUMBER,  # To cannot receive SMS (landline)
-    "21606": SENDER,  # From is not a number of this account / not SMS-capable
-    "21610": OPTED_OUT,
+    "20003": base.AUTHORIZATION,
+    "20429": base.RATE_LIMIT,
+    "21211": base.INVALID_NUMBER,  # invalid To
+    "21614": base.INVALID_NUMBER,  # To cannot receive SMS (landline)
+    "21606": base.SENDER,  # From is not a number of this account / not SMS-capable
+    "21610": base.OPTED_OUT,
 }
 
 
@@ -67,30 +51,32 @@ CLOCK_SKEW = timedelta(minutes=2)
 # send (the message may be there); a throttled lookup is a rate limit, any
 # other refusal (bad credentials included) provider trouble.
 LOOKUP_ERROR_CLASSES = {
-    "20429": RATE_LIMIT,
-    "http 429": RATE_LIMIT,
+    "20429": base.RATE_LIMIT,
+    "http 429": base.RATE_LIMIT,
 }
 
 # datetime.UTC is Python 3.11+; Odoo 18 still runs on 3.10.
 _UTC = timezone.utc  # noqa: UP017
 
 _STATES = {
-    "delivered": DELIVERED,
-    "read": DELIVERED,  # WhatsApp-style channels report reading after delivery
-    "undelivered": FAILED,
-    "failed": FAILED,
-    "canceled": FAILED,
-    "queued": SENT,
-    "accepted": SENT,
-    "scheduled": SENT,
-    "sending": SENT,
-    "sent": SENT,
+    "delivered": base.DELIVERED,
+    "read": base.DELIVERED,  # WhatsApp-style channels report reading after delivery
+    "undelivered": base.FAILED,
+    "failed": base.FAILED,
+    "canceled": base.FAILED,
+    "queued": base.SENT,
+    "accepted": base.SENT,
+    "scheduled": base.SENT,
+    "sending": base.SENT,
+    "sent": base.SENT,
 }
 
 
 class TwilioGateway(HttpGateway):
     provider = "twilio"
     label = "Twilio"
+    # The request may have reached Twilio before the answer was lost.
+    lost_answer_note = "; the message may have been sent"
     idempotent = False
     # A message lookup reads at most this many pages of this many messages
     # to one number; a longer list is not searched and the lookup fails.
@@ -127,53 +113,24 @@ class TwilioGateway(HttpGateway):
     def _send_one(self, message):
         number = message.number
         if not _is_e164(number):
-            return SendResult.failure(message.key, INVALID_NUMBER, None, "not an E.164 number")
+            return SendResult.failure(message.key, base.INVALID_NUMBER, None, "not an E.164 number")
         sender = message.sender or self.sender
         if not sender and not self.messaging_service_sid:
             return SendResult.failure(
-                message.key, SENDER, None, "no sender and no messaging service configured"
+                message.key, base.SENDER, None, "no sender and no messaging service configured"
             )
-        data = {"To": number, "Body": message.body}
-        if sender:
-            data["From"] = sender
-        if self.messaging_service_sid:
-            data["MessagingServiceSid"] = self.messaging_service_sid
-        if self.status_callback:
-            data["StatusCallback"] = self.status_callback
-
-        try:
-            response = self._session.post(
-                f"{self._account_url}/Messages.json",
-                data=data,
-                timeout=self.timeout,
-                # requests would resend basic auth to wherever a redirect points.
-                allow_redirects=False,
-            )
-        except requests.ConnectTimeout as exc:
-            return self._transport_failure(f"key={message.key}", exc, key=message.key)
-        except requests.RequestException as exc:
-            # The request may have reached Twilio before the answer was lost.
-            return self._transport_failure(
-                f"key={message.key}", exc, "; the message may have been sent", key=message.key
-            )
-
-        result = self._parse_send(message.key, response)
-        if result.accepted:
-            _logger.info(
-                "Twilio key=%s accepted sid=%s parts=%s",
-                message.key,
-                result.provider_ref,
-                result.parts,
-            )
-        else:
-            _logger.warning(
-                "Twilio key=%s failed: %s (code %s, HTTP %s)",
-                message.key,
-                result.error_class,
-                result.error_code,
-                response.status_code,
-            )
-        return result
+        data = {
+            "To": number,
+            "Body": message.body,
+            **options(
+                {
+                    "From": sender,
+                    "MessagingServiceSid": self.messaging_service_sid,
+                    "StatusCallback": self.status_callback,
+                }
+            ),
+        }
+        return self._post_message(message, f"{self._account_url}/Messages.json", data)
 
     def _parse_send(self, key, response):
         status = response.status_code
@@ -190,22 +147,18 @@ class TwilioGateway(HttpGateway):
                 parts=int_or_none(payload.get("num_segments")),
             )
 
-        code = None
-        text = None
-        if isinstance(payload, dict):
-            code = str_or_none(payload.get("code"))
-            text = str_or_none(payload.get("message"))
+        code, text = _code_and_text(payload)
         text = self._scrub(text) if text else None
         if status >= 500:
-            return SendResult.failure(key, PROVIDER, code or f"http {status}", text)
+            return SendResult.failure(key, base.PROVIDER, code or f"http {status}", text)
         if code in ERROR_CLASSES:
             return SendResult.failure(key, ERROR_CLASSES[code], code, text)
         if status in (401, 403):
-            return SendResult.failure(key, AUTHORIZATION, code or f"http {status}", text)
+            return SendResult.failure(key, base.AUTHORIZATION, code or f"http {status}", text)
         if status == 429:
-            return SendResult.failure(key, RATE_LIMIT, code or f"http {status}", text)
+            return SendResult.failure(key, base.RATE_LIMIT, code or f"http {status}", text)
         return SendResult.failure(
-            key, REJECTED, code or f"http {status}", text or "unexpected HTTP status"
+            key, base.REJECTED, code or f"http {status}", text or "unexpected HTTP status"
         )
 
     # -- finding messages whose answer was lost --------------------------
@@ -277,13 +230,9 @@ class TwilioGateway(HttpGateway):
         }
         candidates = []
         for _page in range(self.lookup_max_pages):
-            try:
-                response = self._session.get(
-                    url, params=params, timeout=self.timeout, allow_redirects=False
-                )
-            except requests.RequestException as exc:
-                return self._transport_failure("message lookup", exc)
-            payload = json_or_none(response)
+            response, payload = self._get("message lookup", url, params)
+            if response is None:
+                return payload
             entries = payload.get("messages") if isinstance(payload, dict) else None
             if response.status_code != 200 or not isinstance(entries, list):
                 return self._list_failure(response, payload)
@@ -310,7 +259,7 @@ class TwilioGateway(HttpGateway):
                 # Never follow (with our credentials) an address off this host.
                 _logger.warning("Twilio message lookup: unexpected next page address")
                 return SendResult.failure(
-                    None, PROVIDER, None, "message list gave an unexpected next page address"
+                    None, base.PROVIDER, None, "message list gave an unexpected next page address"
                 )
             url, params = f"{self.api_url}{next_uri}", None
         _logger.warning(
@@ -319,7 +268,7 @@ class TwilioGateway(HttpGateway):
         )
         return SendResult.failure(
             None,
-            PROVIDER,
+            base.PROVIDER,
             None,
             f"more than {self.lookup_max_pages * self.lookup_page_size} messages to the "
             "number since the attempt; not searched to the end",
@@ -327,14 +276,11 @@ class TwilioGateway(HttpGateway):
 
     def _list_failure(self, response, payload):
         status = response.status_code
-        code = text = None
-        if isinstance(payload, dict):
-            code = str_or_none(payload.get("code"))
-            text = str_or_none(payload.get("message"))
+        code, text = _code_and_text(payload)
         code = code or f"http {status}"
         _logger.warning("Twilio message lookup: HTTP %s code %s", status, code)
         error_class = LOOKUP_ERROR_CLASSES.get(code) or LOOKUP_ERROR_CLASSES.get(
-            f"http {status}", PROVIDER
+            f"http {status}", base.PROVIDER
         )
         detail = self._scrub(text) if text else "unreadable message list"
         return SendResult.failure(None, error_class, code, f"HTTP {status}: {detail}")
@@ -342,19 +288,11 @@ class TwilioGateway(HttpGateway):
     # -- account check ---------------------------------------------------
 
     def test_connection(self):
-        try:
-            response = self._session.get(
-                f"{self._account_url}.json", timeout=self.timeout, allow_redirects=False
-            )
-        except requests.RequestException as exc:
-            return False, self._transport_failure("account check", exc).error_text
-        payload = json_or_none(response)
+        response, payload = self._get("account check", f"{self._account_url}.json")
+        if response is None:
+            return False, payload.error_text
         if response.status_code != 200:
-            code = None
-            text = None
-            if isinstance(payload, dict):
-                code = str_or_none(payload.get("code"))
-                text = str_or_none(payload.get("message"))
+            code, text = _code_and_text(payload)
             _logger.warning("Twilio account check: HTTP %s code %s", response.status_code, code)
             if response.status_code in (401, 403) or code == "20003":
                 return False, f"authorization failed (HTTP {response.status_code})"
@@ -383,7 +321,7 @@ class TwilioGateway(HttpGateway):
             _logger.warning("Twilio report with unexpected status %s skipped", status)
             return []
         reason = None
-        if state == FAILED:
+        if state == base.FAILED:
             error_code = params.get("ErrorCode")
             reason = f"{status} (error {error_code})" if error_code else status
         return [DeliveryReport(provider_ref=ref, key=None, state=state, reason=reason)]
@@ -455,6 +393,13 @@ def _port_variants(url):
     without_port = parts._replace(netloc=f"{prefix}{host}").geturl()
     with_port = parts._replace(netloc=f"{prefix}{host}:{port or default_port}").geturl()
     return [url, without_port, with_port]
+
+
+def _code_and_text(payload):
+    """Twilio's error code and message in an answer's JSON, or None each."""
+    if not isinstance(payload, dict):
+        return None, None
+    return str_or_none(payload.get("code")), str_or_none(payload.get("message"))
 
 
 def _lookup_failure(key, failed, not_tried):
