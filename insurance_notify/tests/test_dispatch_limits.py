@@ -6,6 +6,8 @@ providers received."""
 import contextlib
 from datetime import timedelta
 
+import requests
+
 from odoo.tools import mute_logger
 
 from ..lib.notify_engine.gateways import SmsapiGateway
@@ -64,6 +66,27 @@ class TestDispatchLimits(StatefulCase):
         # The crash leaves one chunk 'sending': three messages, not twenty.
         self.assertEqual(len(self.reminders.filtered(lambda m: m.state == "sending")), 3)
         self.assertEqual(len(self.smsapi.handsets), 3)
+
+    def test_each_chunk_closes_the_connections_it_opened(self):
+        self.params.set_param("insurance_notify.dispatch_chunk_size", "3")
+        opened, closed = [], []
+        configure, close = SmsapiGateway._configure_session, requests.Session.close
+
+        def configure_and_count(adapter, session):
+            opened.append(session)
+            configure(adapter, session)
+
+        def close_and_count(session):
+            closed.append(session)
+            close(session)
+
+        self.patch(SmsapiGateway, "_configure_session", configure_and_count)
+        self.patch(requests.Session, "close", close_and_count)
+        self.Message._cron_dispatch()
+        self.assertEqual(set(self.reminders.mapped("state")), {"sent"})
+        # Seven messages in chunks of three: three sessions, each closed.
+        self.assertEqual(len(opened), 3)
+        self.assertEqual(closed, opened)
 
     def test_a_provider_outage_waits_as_long_as_the_parameter_says(self):
         self.params.set_param("insurance_notify.outage_retry_minutes", "45")

@@ -19,7 +19,12 @@ class TestEventSourcesPerDatabase(InvoiceCase):
         self.assertLessEqual(INVOICE_TYPES, set(sources))
         self.assertEqual(sources["invoice_due"].model, "account.move.line")
         # Rules, bulk sends and the dry run read the same method.
-        rule = self.Rule.with_user(self.accountant).create(
+        manager = new_test_user(
+            self.env,
+            login="sources_manager",
+            groups="base.group_user,insurance_notify.group_insurance_manager",
+        )
+        rule = self.Rule.with_user(manager).create(
             {
                 "name": "Invoices due",
                 "event_type": "invoice_due",
