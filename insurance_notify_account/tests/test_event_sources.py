@@ -34,7 +34,7 @@ class TestEventSourcesPerDatabase(InvoiceCase):
             }
         )
         self.assertEqual(rule.res_model, "account.move.line")
-        models = dict(self.env["insurance.notify.dry.run"]._selection_record_models())
+        models = dict(self.env["insurance.notify.dry.run.line"]._selection_record_models())
         self.assertIn("account.move.line", models)
 
     def test_a_database_without_the_bridge_sees_no_invoice_source(self):
