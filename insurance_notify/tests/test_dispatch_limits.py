@@ -3,7 +3,6 @@
 the default, never a stopped queue or a flood. Asserted on what the stateful
 providers received."""
 
-import contextlib
 from datetime import timedelta
 
 import requests
@@ -12,32 +11,17 @@ from odoo.tools import mute_logger
 
 from ..lib.notify_engine.gateways import SmsapiGateway
 from .common import warsaw
-from .sim_providers import StatefulCase
+from .test_crash_and_outage import FaultCase
 
 DISPATCH = "odoo.addons.insurance_notify.models.insurance_notify_dispatch"
 
 
-class WorkerDied(BaseException):
-    """A crash no code of ours catches."""
-
-
-class TestDispatchLimits(StatefulCase):
+class TestDispatchLimits(FaultCase):
     def setUp(self):
         super().setUp()
         self.params = self.env["ir.config_parameter"].sudo()
         self.make_rule("7", gateway_id=self.gw_smsapi.id)
-        clients = self.env["res.partner"].create(
-            [
-                {
-                    "name": f"Klient {index}",
-                    "mobile": f"+48 601 000 {100 + index}",
-                    "country_id": self.env.ref("base.pl").id,
-                    "tz": "Europe/Warsaw",
-                }
-                for index in range(7)
-            ]
-        )
-        for client in clients:
+        for client in self.clients(7):
             self.make_policy(7, partner_id=client.id)
         self.Rule._cron_plan()
         self.reminders = self.Message.search([("rule_id", "!=", False)])
@@ -54,15 +38,7 @@ class TestDispatchLimits(StatefulCase):
 
     def test_a_chunk_is_as_large_as_the_parameter_says(self):
         self.params.set_param("insurance_notify.dispatch_chunk_size", "3")
-        original = SmsapiGateway.send
-
-        def send_then_die(adapter, messages):
-            original(adapter, messages)
-            raise WorkerDied
-
-        self.patch(SmsapiGateway, "send", send_then_die)
-        with contextlib.suppress(WorkerDied):
-            self.Message._cron_dispatch()
+        self.crash_after_provider(SmsapiGateway)
         # The crash leaves one chunk 'sending': three messages, not twenty.
         self.assertEqual(len(self.reminders.filtered(lambda m: m.state == "sending")), 3)
         self.assertEqual(len(self.smsapi.handsets), 3)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import requests
 
-from notify_engine.fakes import FakeProvider
 from notify_engine.gateways import SandboxGateway, make_gateway
 from notify_engine.gateways.base import OutgoingSms
 
@@ -14,19 +13,10 @@ SID = "AC" + "0" * 32
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    for name in (
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    with FakeProvider() as provider:
-        provider.reply(200, {"count": 1, "list": [{"id": "1", "points": 0.16, "parts": 1}]})
-        yield provider
+def answering(fake):
+    """The loopback SMSAPI, accepting every message."""
+    fake.reply(200, {"count": 1, "list": [{"id": "1", "points": 0.16, "parts": 1}]})
+    return fake
 
 
 @pytest.fixture
@@ -43,8 +33,8 @@ def closed(monkeypatch):
     return sessions
 
 
-def test_a_chunk_closes_the_session_it_opened(fake, closed):
-    with make_gateway("smsapi", token="t0ken", api_url=fake.url) as adapter:
+def test_a_chunk_closes_the_session_it_opened(answering, closed):
+    with make_gateway("smsapi", token="t0ken", api_url=answering.url) as adapter:
         adapter.send([OutgoingSms(key="k1", number="+48600123456", body="Hi")])
         session = adapter._session
         assert not closed
@@ -52,8 +42,8 @@ def test_a_chunk_closes_the_session_it_opened(fake, closed):
     assert adapter._session_obj is None
 
 
-def test_a_closed_adapter_opens_a_new_session_when_used_again(fake, closed):
-    adapter = make_gateway("smsapi", token="t0ken", api_url=fake.url)
+def test_a_closed_adapter_opens_a_new_session_when_used_again(answering, closed):
+    adapter = make_gateway("smsapi", token="t0ken", api_url=answering.url)
     with adapter:
         adapter.send([OutgoingSms(key="k1", number="+48600123456", body="Hi")])
     first = closed[0]
@@ -61,7 +51,7 @@ def test_a_closed_adapter_opens_a_new_session_when_used_again(fake, closed):
         adapter.send([OutgoingSms(key="k2", number="+48600123456", body="Hi")])
     assert len(closed) == 2
     assert closed[1] is not first
-    assert len(fake.received) == 2
+    assert len(answering.received) == 2
 
 
 def test_an_error_inside_the_chunk_still_closes(fake, closed):
