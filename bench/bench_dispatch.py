@@ -19,23 +19,14 @@ from odoo.modules.registry import Registry
 
 # The loopback fakes ship with the core, inside the add-on.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "insurance_notify" / "lib"))
-from notify_engine.fakes import FakeProvider, Reply  # noqa: E402
-
-
-def smsapi_answer(request, latency):
-    form = request.form
-    return Reply(
-        200,
-        {"count": 1, "list": [{"id": "id-" + form["idx"], "parts": 1, "idx": form["idx"]}]},
-        {},
-        latency,
-    )
+from notify_engine.fakes import FakeSmsapi  # noqa: E402
 
 
 def serve(latency, urls):
-    """The fake provider, in a process of its own as a real one would be."""
-    with FakeProvider() as provider:
-        provider.respond(lambda request: smsapi_answer(request, latency))
+    """The fake SMSAPI (many recipients per request, as sms.do takes them),
+    in a process of its own as a real provider would be."""
+    with FakeSmsapi() as provider:
+        provider.latency = latency
         urls.put(provider.url)
         time.sleep(3600)
 

@@ -1,2 +1,3 @@
 from . import main
 from . import opt_out
+from . import whatsapp

@@ -14,7 +14,9 @@ _logger = logging.getLogger(__name__)
 
 # Our webhook addresses end with the gateway's secret: whoever reads a log
 # line with it could post reports and STOPs. Access logs keep the route only.
-WEBHOOK_SECRET = re.compile(r"(/insurance_notify/(?:dlr|inbound)/[A-Za-z0-9_]+/)[^\s/?\"]+")
+WEBHOOK_SECRET = re.compile(
+    r"(/insurance_notify/(?:(?:dlr|inbound)/[A-Za-z0-9_]+|whatsapp)/)[^\s/?\"]+"
+)
 MASK = "***"
 # What every webhook route is: public, called by a provider (no CSRF token,
 # no session cookie to keep).

@@ -24,3 +24,8 @@ from . import res_config_settings
 from . import mail_template
 from . import insurance_task_reminder
 from . import project_task
+from . import insurance_notify_reply
+from . import mail_activity
+from . import mail_thread
+from . import insurance_notify_answer
+from . import insurance_whatsapp_template

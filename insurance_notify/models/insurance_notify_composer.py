@@ -14,6 +14,7 @@ from odoo import models
 from odoo.tools import plaintext2html
 
 from ..lib.notify_engine import compose, sms
+from .insurance_template_check import TemplateCodeError
 
 _logger = logging.getLogger(__name__)
 
@@ -87,8 +88,25 @@ class InsuranceNotifyComposer(models.AbstractModel):
         # times in the text read in the recipient's wall-clock time.
         template = template.with_env(self.env)
         try:
+            # Every text of the template (an e-mail's body is rendered when sent).
+            template._insurance_guard_render_all()
             rendered = template._render_field(field, self.mapped("res_id"), compute_lang=True)
             return {message: rendered[message.res_id] or "" for message in self}
+        except TemplateCodeError as error:
+            # Code in a template no administrator wrote: none of its messages
+            # goes, each says why.
+            _logger.warning("Template %s holds code: not rendered", template.id)
+            self.write(
+                {
+                    "state": "failed",
+                    "reason_code": "template_code",
+                    "reason_params": {
+                        "template": error.template.display_name,
+                        "expression": error.expression[:120],
+                    },
+                }
+            )
+            return dict.fromkeys(self)
         except Exception as error:  # noqa: BLE001 - a broken template must not stop the run
             if len(self) > 1:
                 texts = {}
@@ -231,7 +249,34 @@ class InsuranceNotifyComposer(models.AbstractModel):
         bcc = self._templates_for_channel().insurance_email_bcc
         if bcc:
             values["headers"] = repr({"Bcc": bcc})
+        references = self._reply_references()
+        if references:
+            values["references"] = references
         return values
+
+    def _reply_references(self):
+        """The Message-Id of the document's first chatter message: a client's
+        answer refers to it, so Odoo's mail gateway routes the answer to the
+        document's thread (as it routes answers to its own notifications),
+        where it becomes a client's reply (insurance.notify.reply)."""
+        self.ensure_one()
+        document = self.policy_id or self.env[self.res_model].browse(self.res_id)
+        if not hasattr(document, "message_post"):
+            return False
+        first = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [
+                    ("model", "=", document._name),
+                    ("res_id", "=", document.id),
+                    ("message_id", "!=", False),
+                ],
+                order="id",
+                limit=1,
+            )
+        )
+        return first.message_id or False
 
     # ------------------------------------------------------------------
     # The chatter of the documents

@@ -4,7 +4,7 @@ import secrets
 from werkzeug.urls import url_join
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.notify_engine import optout
 from ..lib.notify_engine.gateways import PROVIDERS, make_gateway
@@ -14,17 +14,21 @@ _logger = logging.getLogger(__name__)
 DEFAULT_API_URLS = {
     "smsapi": "https://api.smsapi.pl",
     "twilio": "https://api.twilio.com",
+    "whatsapp": "https://graph.facebook.com",
 }
 
 # Delivery-report routes (see controllers/main.py), completed by the gateway's secret.
 DLR_ROUTES = {
     "smsapi": "/insurance_notify/dlr/smsapi/",
     "twilio": "/insurance_notify/dlr/twilio/",
+    # Meta posts statuses and clients' messages to one address (controllers/whatsapp.py).
+    "whatsapp": "/insurance_notify/whatsapp/",
 }
 # Inbound-message (reply) routes, completed by the same secret.
 INBOUND_ROUTES = {
     "smsapi": "/insurance_notify/inbound/smsapi/",
     "twilio": "/insurance_notify/inbound/twilio/",
+    "whatsapp": "/insurance_notify/whatsapp/",
 }
 
 
@@ -50,6 +54,7 @@ class InsuranceNotifyGateway(models.Model):
             ("sandbox", "Sandbox (keeps messages, sends nothing)"),
             ("smsapi", "SMSAPI"),
             ("twilio", "Twilio"),
+            ("whatsapp", "WhatsApp (Meta Cloud API)"),
         ],
         required=True,
         default="sandbox",
@@ -80,6 +85,31 @@ class InsuranceNotifyGateway(models.Model):
     twilio_auth_token = fields.Char(groups="base.group_system", copy=False)
     twilio_messaging_service_sid = fields.Char(
         string="Twilio Messaging Service SID", groups="base.group_system"
+    )
+    whatsapp_access_token = fields.Char(groups="base.group_system", copy=False)
+    whatsapp_phone_number_id = fields.Char(
+        string="WhatsApp Phone Number ID", groups="base.group_system", copy=False
+    )
+    whatsapp_business_account_id = fields.Char(
+        string="WhatsApp Business Account ID", groups="base.group_system", copy=False
+    )
+    whatsapp_app_secret = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="The Meta app's secret: Meta signs every webhook with it (X-Hub-Signature-256).",
+    )
+    whatsapp_verify_token = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        default=lambda self: _new_secret(),
+        help="Given to Meta with the webhook address; Meta repeats it to check the address.",
+    )
+    whatsapp_price_utility = fields.Monetary(
+        string="Price per Utility Message", help="What Meta bills for a utility template message."
+    )
+    whatsapp_price_marketing = fields.Monetary(
+        string="Price per Marketing Message",
+        help="What Meta bills for a marketing template message.",
     )
     webhook_secret = fields.Char(
         groups="base.group_system",
@@ -120,6 +150,15 @@ class InsuranceNotifyGateway(models.Model):
     )
     last_outage_start = fields.Datetime(readonly=True)
     last_outage_end = fields.Datetime(readonly=True)
+    parallel_requests = fields.Integer(
+        default=10,
+        help="How many requests to the provider are in flight at once while a chunk is sent.",
+    )
+    rate_per_second = fields.Float(
+        string="Messages per Second",
+        help="The sender's throughput at the provider (Twilio: about 1 for a long code, "
+        "10 for an alphanumeric sender); requests start no faster. 0: no limit.",
+    )
     cost_per_part = fields.Monetary(
         help="What the provider bills for one SMS part, for cost estimates and history."
     )
@@ -187,6 +226,7 @@ class InsuranceNotifyGateway(models.Model):
                 "test_mode": self.test_mode,
                 "flash": self.flash,
                 "notify_url": self._delivery_report_url(),
+                **self._throughput_settings(),
             }
         if self.provider == "twilio":
             if not (self.twilio_account_sid and self.twilio_auth_token):
@@ -203,8 +243,35 @@ class InsuranceNotifyGateway(models.Model):
                 "messaging_service_sid": self.twilio_messaging_service_sid or None,
                 "api_url": self.api_url or DEFAULT_API_URLS["twilio"],
                 "status_callback": self._delivery_report_url(),
+                **self._throughput_settings(),
+            }
+        if self.provider == "whatsapp":
+            if not (self.whatsapp_access_token and self.whatsapp_phone_number_id):
+                raise UserError(
+                    self.env._(
+                        "The gateway %(name)s needs a WhatsApp access token and phone number ID.",
+                        name=self.name,
+                    )
+                )
+            return {
+                "access_token": self.whatsapp_access_token,
+                "phone_number_id": self.whatsapp_phone_number_id,
+                "business_account_id": self.whatsapp_business_account_id or None,
+                "api_url": self.api_url or DEFAULT_API_URLS["whatsapp"],
+                **self._throughput_settings(),
             }
         return {}
+
+    def _throughput_settings(self):
+        return {"concurrency": self.parallel_requests or None, "rate": self.rate_per_second or None}
+
+    @api.constrains("parallel_requests", "rate_per_second")
+    def _check_throughput(self):
+        for gateway in self:
+            if not 1 <= gateway.parallel_requests <= 100:
+                raise ValidationError(self.env._("Parallel requests must be between 1 and 100."))
+            if gateway.rate_per_second < 0:
+                raise ValidationError(self.env._("Messages per second cannot be negative."))
 
     def _is_idempotent(self):
         """Whether resending under the same key never duplicates at this provider."""
@@ -320,7 +387,7 @@ class InsuranceNotifyGateway(models.Model):
         found = Message.search_read(
             [
                 ("gateway_id", "=", self.id),
-                ("channel", "=", "sms"),
+                ("channel", "in", ("sms", "whatsapp")),
                 "|",
                 ("provider_ref", "in", refs),
                 ("key", "in", keys),
@@ -351,21 +418,24 @@ class InsuranceNotifyGateway(models.Model):
         return len(reports) - len(others) + stock
 
     def _apply_inbound(self, inbound):
-        """Act on clients' replies: an opt-out (STOP) withdraws SMS; return how many."""
+        """Keep every client's reply (insurance.notify.reply) and hand it to its
+        broker; an opt-out (STOP) first withdraws SMS. Returns the opt-outs."""
         self.ensure_one()
         opted_out = 0
+        Reply = self.env["insurance.notify.reply"].sudo()
         for message in self._cap_reports(inbound, "inbound messages"):
-            if not optout.is_opt_out(message.text):
-                _logger.info("%s inbound message from a client ignored", self.provider)
-                continue
-            self.env["res.partner"]._insurance_opt_out_number(
-                message.number,
-                self.company_id,
-                self.env._(
-                    "Replied %(word)s to %(gateway)s",
-                    word=optout.first_word(message.text),
-                    gateway=self.name,
-                ),
-            )
-            opted_out += 1
+            stop = optout.is_opt_out(message.text)
+            if stop:
+                self.env["res.partner"]._insurance_opt_out_number(
+                    message.number,
+                    self.company_id,
+                    self.env._(
+                        "Replied %(word)s to %(gateway)s",
+                        word=optout.first_word(message.text),
+                        gateway=self.name,
+                    ),
+                    channel="whatsapp" if self.provider == "whatsapp" else "sms",
+                )
+                opted_out += 1
+            Reply._receive_sms(self, message, stop=stop)
         return opted_out

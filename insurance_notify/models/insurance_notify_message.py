@@ -102,7 +102,14 @@ class InsuranceNotifyMessage(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Recipient", index=True, readonly=True, check_company=True
     )
-    channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], required=True, readonly=True)
+    channel = fields.Selection(
+        [("sms", "SMS"), ("email", "E-mail"), ("whatsapp", "WhatsApp")],
+        required=True,
+        readonly=True,
+    )
+    read_at = fields.Datetime(
+        string="Read", readonly=True, help="When the client opened it (WhatsApp read receipt)."
+    )
     email = fields.Char(readonly=True)
     offset = fields.Integer(string="Days Before", readonly=True)
     event_date = fields.Date(readonly=True)
@@ -673,7 +680,7 @@ class InsuranceNotifyMessage(models.Model):
         found = self.sudo().search(
             [
                 ("gateway_id", "=", gateway.id),
-                ("channel", "=", "sms"),
+                ("channel", "in", ("sms", "whatsapp")),
                 "|",
                 "|",
                 ("provider_ref", "in", refs),
@@ -695,6 +702,13 @@ class InsuranceNotifyMessage(models.Model):
                 unmatched.append(report)
                 continue
             if report.state == "sent":
+                continue
+            if report.state == "read":
+                # Read implies delivered; a read receipt may come before the delivery one.
+                messages.filtered(lambda m: not m.read_at).write({"read_at": self._now()})
+                messages.filtered(lambda m: m.state in ("sent", "sending")).write(
+                    {"state": "delivered"}
+                )
                 continue
             vals = {"state": report.state}
             if report.provider_ref:

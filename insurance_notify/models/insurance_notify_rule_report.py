@@ -7,8 +7,9 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools.misc import format_date
+from odoo.tools.misc import format_date, format_datetime
 
+from ..lib.notify_engine import replies
 from ..lib.notify_engine.gateways import base as gateway_errors
 from .notify_reasons import reason_text
 
@@ -153,6 +154,10 @@ class InsuranceNotifyRule(models.Model):
             "skipped": skipped,
             "problems": problems,
             "outages": self._report_outages(waited, utc(yesterday), zone),
+            # Clients' replies nobody answered within the company's target.
+            "late_replies": self.env["insurance.notify.reply"]._late(
+                self.company_id, self.env["insurance.notify.message"]._now()
+            ),
         }
 
     @api.model
@@ -227,6 +232,17 @@ class InsuranceNotifyRule(models.Model):
             "skipped": skipped,
             "problems": problems,
             "outages": stats.get("outages", []),
+            "late_replies": [
+                {
+                    "who": reply.partner_id.display_name or reply.number or reply.email or "",
+                    "received": format_datetime(rules.env, reply.received_at, tz=user.tz),
+                    "broker": reply.user_id.name or "",
+                    "document": reply.document_name or "",
+                    "text": replies.excerpt(reply.text, 160),
+                }
+                for reply in stats.get("late_replies", self.env["insurance.notify.reply"])
+                if reply.company_id in user.company_ids
+            ],
             "format_date": lambda day: _format_date(rules.env, day),
         }
         body = (

@@ -16,7 +16,7 @@ from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from ..lib.notify_engine import consent, schedule
+from ..lib.notify_engine import consent, phone, schedule
 from .notify_event_sources import BASE_SOURCES
 from .notify_reasons import CONSENT_REASONS, MISSING_ADDRESS
 
@@ -54,8 +54,14 @@ class InsuranceNotifySender(models.AbstractModel):
     _name = "insurance.notify.sender"
     _description = "Notification Sender Settings"
 
-    sms_template_id = fields.Many2one("sms.template", string="SMS Template")
-    mail_template_id = fields.Many2one("mail.template", string="E-mail Template")
+    # An agency's senders use its own templates or shared ones (check_company);
+    # a template in use is not deleted, whatever tries (restrict).
+    sms_template_id = fields.Many2one(
+        "sms.template", string="SMS Template", check_company=True, ondelete="restrict"
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template", string="E-mail Template", check_company=True, ondelete="restrict"
+    )
     gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="SMS Gateway",
@@ -140,6 +146,14 @@ class InsuranceNotifySender(models.AbstractModel):
                         "The sending window must start before it ends, between 00:00 and 24:00."
                     )
                 )
+
+    @api.constrains("sms_template_id", "mail_template_id")
+    def _check_templates_render(self):
+        """A template holding code no administrator wrote would fail every
+        message: refused when chosen, not at 8 a.m."""
+        for sender in self:
+            sender.sms_template_id._insurance_check_render_safe()
+            sender.mail_template_id._insurance_check_render_safe()
 
     @api.constrains("sms_max_parts")
     def _check_sms_max_parts(self):
@@ -324,6 +338,10 @@ class InsuranceNotifySender(models.AbstractModel):
             if not address:
                 reason = reason or MISSING_ADDRESS[channel]
                 continue
+            if channel == "sms" and not phone.is_mobile(address):
+                # A landline on the card (mobile empty, phone filled) gets no SMS.
+                reason = reason or "not_mobile"
+                continue
             decision = self._consent_decision(partner, channel, blacklisted, today)
             if decision.allowed:
                 reason = None
@@ -344,6 +362,8 @@ class InsuranceNotifySender(models.AbstractModel):
         reason = None
         if not address:
             reason = MISSING_ADDRESS[channel]
+        elif channel == "sms" and not phone.is_mobile(address):
+            reason = "not_mobile"
         else:
             blacklisted = address in (listed[0] if channel == "sms" else listed[1])
             decision = self._consent_decision(partner, channel, blacklisted, today)

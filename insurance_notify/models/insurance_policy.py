@@ -8,6 +8,9 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import create_unique_index, index_exists
 
+from . import entry_bounds
+from .insurance_import_mixin import constraint_message
+
 _logger = logging.getLogger(__name__)
 
 INSTALLMENT_COUNTS = [
@@ -146,6 +149,7 @@ class InsurancePolicy(models.Model):
         "insurance.notify.message", "policy_id", string="Reminders", readonly=True
     )
     notify_message_count = fields.Integer(compute="_compute_notify_message_count")
+    reply_count = fields.Integer(string="Replies", compute="_compute_reply_count")
     expiry_reminder_sent_at = fields.Datetime(
         string="Expiry Reminder Sent",
         compute="_compute_reminder_sent_at",
@@ -316,6 +320,11 @@ class InsurancePolicy(models.Model):
         for vals in vals_list:
             if "name" in vals:
                 vals["name"] = self._clean_number(vals["name"])
+            self._check_entry_bounds(vals, vals.get("name") or "")
+            # Before the INSERT, whose CHECK would answer in English.
+            start = fields.Date.to_date(vals.get("date_start")) or fields.Date.context_today(self)
+            end = fields.Date.to_date(vals.get("date_end")) or _default_date_end(self)
+            self._check_dates_in_order(start, end, vals.get("name") or "")
         self._check_numbers_free(vals_list)
         policies = super().create(vals_list)
         self.env["insurance.notify.rule"]._trigger_planning()
@@ -324,6 +333,8 @@ class InsurancePolicy(models.Model):
     def write(self, vals):
         if "name" in vals:
             vals["name"] = self._clean_number(vals["name"])
+        for policy in self:
+            policy._check_entry_bounds(vals, vals.get("name") or policy.name)
         if "name" in vals or "company_id" in vals:
             self._check_numbers_free(
                 [
@@ -378,6 +389,38 @@ class InsurancePolicy(models.Model):
         for company_id, name in rows:
             if (company_id, name.strip().lower()) in wanted:
                 raise self._number_taken_error(wanted[(company_id, name.strip().lower())])
+
+    # What a person types that must stay within sane bounds (notify_engine.bounds).
+    BOUNDED_DATES = ("date_start", "date_end", "inspection_date")
+
+    @api.model
+    def _check_entry_bounds(self, vals, policy_name):
+        """Refuse, in the user's language, a number too long, a premium that is no
+        number or absurd, a date before 1900 or beyond a century ahead — before
+        the ORM converts them (1e308 would end in an OverflowError)."""
+        if "name" in vals:
+            entry_bounds.check_length(self, "name", vals["name"])
+        if "premium_amount" in vals:
+            entry_bounds.check_amount(self, "premium_amount", vals["premium_amount"], policy_name)
+        for name in self.BOUNDED_DATES:
+            if vals.get(name):
+                entry_bounds.check_date(self, name, vals[name], policy_name)
+
+    @api.model
+    def _check_dates_in_order(self, start, end, policy_name):
+        """The dates_in_order CHECK's own message, in the user's language (an
+        import reported it in English), with the policy it is about."""
+        if start and end and end < start:
+            message = constraint_message(
+                self.env, "insurance_policy_dates_in_order", "A policy cannot end before it starts."
+            )
+            raise ValidationError(f"{message} ({policy_name})" if policy_name else message)
+
+    @api.constrains("date_start", "date_end")
+    def _check_dates(self):
+        # Runs on write before the row is flushed: the CHECK never has to answer.
+        for policy in self:
+            policy._check_dates_in_order(policy.date_start, policy.date_end, policy.name)
 
     def _number_taken_error(self, name):
         return ValidationError(
@@ -557,6 +600,30 @@ class InsurancePolicy(models.Model):
     # ------------------------------------------------------------------
     # Smart buttons
     # ------------------------------------------------------------------
+
+    def _compute_reply_count(self):
+        counts = dict(
+            self.env["insurance.notify.reply"]._read_group(
+                [("res_model", "=", self._name), ("res_id", "in", self.ids)],
+                ["res_id"],
+                ["__count"],
+            )
+        )
+        for policy in self:
+            policy.reply_count = counts.get(policy.id, 0)
+
+    def _reply_domain(self):
+        return [("res_model", "=", self._name), ("res_id", "=", self.id)]
+
+    def action_view_replies(self):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["insurance.notify.reply"]._action_for(self._reply_domain())
+
+    def action_reply_by_sms(self):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["insurance.notify.reply"]._action_reply_by_sms_for(self._reply_domain())
 
     def action_view_notify_messages(self):
         self.ensure_one()

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import format_date
 
+from . import entry_bounds
+
 
 class InsurancePolicyInstallment(models.Model):
     _name = "insurance.policy.installment"
@@ -124,13 +126,28 @@ class InsurancePolicyInstallment(models.Model):
         self.write({"state": "open", "date_paid": False})
         return True
 
+    def _check_entry_bounds(self, vals):
+        """An amount that is no number or absurd, a date before 1900 or beyond a
+        century ahead: refused in the user's language (notify_engine.bounds)."""
+        policy = self.policy_id or self.env["insurance.policy"].browse(vals.get("policy_id"))
+        name = policy.name or self.env._("this installment")
+        if "amount" in vals:
+            entry_bounds.check_amount(self, "amount", vals["amount"], name)
+        for field in ("date_due", "date_paid"):
+            if vals.get(field):
+                entry_bounds.check_date(self, field, vals[field], name)
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_entry_bounds(vals)
         installments = super().create(vals_list)
         self.env["insurance.notify.rule"]._trigger_planning()
         return installments
 
     def write(self, vals):
+        for installment in self:
+            installment._check_entry_bounds(vals)
         result = super().write(vals)
         if vals.get("state") == "paid":
             # However it gets paid (button, import, payment sync), no reminder

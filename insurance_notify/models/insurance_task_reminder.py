@@ -130,12 +130,18 @@ class InsuranceTaskReminder(models.Model):
             return None
         default_channel, default_lead = AUDIENCE_DEFAULTS[audience]
         channel = params.get_param(task_param(audience, "channel")) or default_channel
-        sms_template = self.env["sms.template"].browse(
+        # The settings are every agency's: only a shared template (no agency) is
+        # everyone's default.
+        sms_template = self.env["sms.template"].sudo().browse(
             int(params.get_param(task_param(audience, "sms_template_id")) or 0)
-        ).exists() or self.env.ref(f"insurance_notify.sms_template_task_{audience}", False)
-        mail_template = self.env["mail.template"].browse(
+        ).exists().filtered(lambda t: not t.company_id) or self.env.ref(
+            f"insurance_notify.sms_template_task_{audience}", False
+        )
+        mail_template = self.env["mail.template"].sudo().browse(
             int(params.get_param(task_param(audience, "mail_template_id")) or 0)
-        ).exists() or self.env.ref(f"insurance_notify.mail_template_task_{audience}", False)
+        ).exists().filtered(lambda t: not t.company_id) or self.env.ref(
+            f"insurance_notify.mail_template_task_{audience}", False
+        )
         lead_time = params.get_param(task_param(audience, "lead_time"))
         return {
             "audience": audience,

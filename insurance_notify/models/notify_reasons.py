@@ -13,6 +13,7 @@ REASONS = [
     # Left out when planned
     ("no_mobile", "no valid mobile number"),
     ("no_email", "no valid e-mail address"),
+    ("not_mobile", "the number is not a mobile (a landline cannot receive SMS)"),
     ("sms_blacklisted", "SMS blacklisted (opted out)"),
     ("email_blacklisted", "e-mail blacklisted (opted out)"),
     ("no_sms_consent", "no consent to SMS"),
@@ -47,6 +48,10 @@ REASONS = [
     ("no_gateway", "no SMS gateway is configured"),
     ("gateway_misconfigured", "the SMS gateway is not set up: %(detail)s"),
     ("render_error", "the text could not be written: %(detail)s"),
+    (
+        "template_code",
+        "the template %(template)s holds code no administrator wrote (%(expression)s): not sent",
+    ),
     ("internal_error", "an unexpected error stopped sending (%(detail)s)"),
     ("too_long", "too long (%(parts)s parts > %(limit)s)"),
     ("expired", "not sent in time: the SMS provider was unavailable for over %(hours)s hours"),

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib.notify_engine import replies
+
 
 class ResCompany(models.Model):
     """Where the company's stock Odoo SMS go: Odoo IAP unless an administrator
@@ -29,6 +31,57 @@ class ResCompany(models.Model):
         default=0,
         help="The same over a week (Monday to Sunday). 0: no limit.",
     )
+
+    # Clients' replies: who gets those no broker owns, and the words that say
+    # what a reply asks for (shipped in Polish, Lithuanian and English).
+    insurance_replies_user_id = fields.Many2one(
+        "res.users",
+        string="Replies Inbox",
+        domain="[('share', '=', False), ('company_ids', 'in', id)]",
+        help="Who gets the clients' replies that no broker owns (a number no client "
+        "has, a document without a broker). Empty: the first insurance manager.",
+    )
+    insurance_reply_renewal_words = fields.Char(
+        string="Renewal Keywords",
+        default=lambda self: replies.format_keywords(replies.DEFAULT_KEYWORDS[replies.RENEWAL]),
+        help="A reply with one of these words (separated by commas) asks to renew. Case, "
+        "accents and the words around them do not matter; a word of four letters or more "
+        "also matches its longer forms.",
+    )
+    insurance_reply_call_back_words = fields.Char(
+        string="Call-back Keywords",
+        default=lambda self: replies.format_keywords(replies.DEFAULT_KEYWORDS[replies.CALL_BACK]),
+        help="A reply with one of these words asks to be called back: its activity is a call.",
+    )
+
+    insurance_reply_target_hours = fields.Float(
+        string="Answer Replies Within (working hours)",
+        default=4.0,
+        help="A client's reply still unanswered after this many working hours (the "
+        "company's working time) is named in the daily report.",
+    )
+
+    def _insurance_reply_keywords(self):
+        """kind -> the company's keywords (folded phrases), for replies.classify."""
+        self.ensure_one()
+        company = self.sudo()
+        return {
+            replies.CALL_BACK: replies.parse_keywords(company.insurance_reply_call_back_words),
+            replies.RENEWAL: replies.parse_keywords(company.insurance_reply_renewal_words),
+        }
+
+    def _insurance_replies_user(self):
+        """Who gets the replies no broker owns: the setting, else the company's
+        first insurance manager."""
+        self.ensure_one()
+        user = self.sudo().insurance_replies_user_id
+        if user.active and not user.share:
+            return user
+        managers = self.env.ref("insurance_notify.group_insurance_manager").sudo().users
+        managers = managers.filtered(
+            lambda user: user.active and not user.share and self in user.company_ids
+        )
+        return managers.sorted("id")[:1]
 
     @api.constrains("insurance_daily_cap", "insurance_weekly_cap")
     def _check_insurance_caps(self):

@@ -18,6 +18,18 @@ class ResConfigSettings(models.TransientModel):
     )
     insurance_daily_cap = fields.Integer(related="company_id.insurance_daily_cap", readonly=False)
     insurance_weekly_cap = fields.Integer(related="company_id.insurance_weekly_cap", readonly=False)
+    insurance_replies_user_id = fields.Many2one(
+        related="company_id.insurance_replies_user_id", readonly=False
+    )
+    insurance_reply_renewal_words = fields.Char(
+        related="company_id.insurance_reply_renewal_words", readonly=False
+    )
+    insurance_reply_call_back_words = fields.Char(
+        related="company_id.insurance_reply_call_back_words", readonly=False
+    )
+    insurance_reply_target_hours = fields.Float(
+        related="company_id.insurance_reply_target_hours", readonly=False
+    )
     insurance_reminder_gateway_id = fields.Many2one(
         "insurance.notify.gateway",
         string="Reminders go through",
@@ -66,13 +78,13 @@ class ResConfigSettings(models.TransientModel):
     insurance_task_customer_sms_template_id = fields.Many2one(
         "sms.template",
         string="Customer SMS template",
-        domain=[("model", "=", "project.task")],
+        domain=[("model", "=", "project.task"), ("company_id", "=", False)],
         config_parameter=task_param("customer", "sms_template_id"),
     )
     insurance_task_customer_mail_template_id = fields.Many2one(
         "mail.template",
         string="Customer e-mail template",
-        domain=[("model", "=", "project.task")],
+        domain=[("model", "=", "project.task"), ("company_id", "=", False)],
         config_parameter=task_param("customer", "mail_template_id"),
     )
     insurance_task_customer_lead_time = fields.Float(
@@ -92,13 +104,13 @@ class ResConfigSettings(models.TransientModel):
     insurance_task_operator_sms_template_id = fields.Many2one(
         "sms.template",
         string="Operator SMS template",
-        domain=[("model", "=", "project.task")],
+        domain=[("model", "=", "project.task"), ("company_id", "=", False)],
         config_parameter=task_param("operator", "sms_template_id"),
     )
     insurance_task_operator_mail_template_id = fields.Many2one(
         "mail.template",
         string="Operator e-mail template",
-        domain=[("model", "=", "project.task")],
+        domain=[("model", "=", "project.task"), ("company_id", "=", False)],
         config_parameter=task_param("operator", "mail_template_id"),
     )
     insurance_task_operator_lead_time = fields.Float(

@@ -9,6 +9,8 @@ from odoo.tools import SQL, email_normalize
 from odoo.tools.misc import hash_sign, verify_hash_signed
 
 from ..lib.notify_engine import phone
+from . import entry_bounds
+from .insurance_import_mixin import load_keeping_good_rows
 
 PARAM_CONSENT_PHONE = "insurance_notify.default_consent_phone"
 PARAM_CONSENT_EMAIL = "insurance_notify.default_consent_email"
@@ -19,6 +21,11 @@ UNSUBSCRIBE_SCOPE = "insurance_notify-unsubscribe"
 # apps' partners (website forms, CRM, the mail gateway, project sharing, their
 # imports) are never refused: an unreadable number is kept as typed and flagged.
 CLIENT_CONTEXT = "insurance_client"
+# Set around Odoo's automatic partner creation from e-mail addresses (the
+# composer's recipients, templates): with "Prevent duplicate clients" on, what
+# it creates is never refused, only flagged (insurance_duplicate_review). The
+# mail gateway needs no key: it creates its documents and partners in sudo.
+AUTO_PARTNER_CONTEXT = "insurance_auto_partner"
 
 BOOLEAN_CONSENTS = (
     "consent_marketing",
@@ -34,6 +41,8 @@ BOOLEAN_CONSENTS = (
 )
 # Dates of the client card that events are planned on (birthday, consent renewal).
 PLANNING_FIELDS = frozenset({"birthdate", "consent_valid_until"})
+# What makes a contact a duplicate of another client, or stops it being one.
+DUPLICATE_FIELDS = frozenset({"mobile", "email", "insurance_shared_contact"})
 CONSENT_FIELDS = (*BOOLEAN_CONSENTS, "consent_valid_until")
 # Service channels the default-consent settings may pre-tick; marketing and the
 # purposes are always ticked by someone, with the client's word.
@@ -158,9 +167,21 @@ class ResPartner(models.Model):
         help="Another client (a family member) uses the same mobile number or e-mail "
         "address: saving it is not refused as a duplicate.",
     )
+    insurance_duplicate_review = fields.Boolean(
+        string="Possible Duplicate",
+        copy=False,
+        help="Created or changed by Odoo itself (the mail gateway, a portal sign-up, the "
+        "website) with the mobile number or e-mail address of another client while "
+        "duplicates are prevented: check it and merge or untick.",
+    )
     insurance_policy_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_installment_open_count = fields.Integer(compute="_compute_insurance_counts")
     insurance_notify_message_count = fields.Integer(compute="_compute_insurance_counts")
+    insurance_reply_count = fields.Integer(
+        string="Replies",
+        compute="_compute_insurance_reply_count",
+        groups="insurance_notify.group_insurance_user",
+    )
 
     @api.model
     def _consent_fields(self):
@@ -179,10 +200,43 @@ class ResPartner(models.Model):
             else:
                 partner.insurance_mobile_unreadable = False
 
+    @api.constrains("birthdate", "consent_valid_until")
+    def _check_insurance_dates(self):
+        """A birth date in the future or a date before 1900 is a typo: refused in
+        the user's language, on the form and per row of an import."""
+        for partner in self:
+            if partner.birthdate:
+                entry_bounds.check_date(
+                    partner, "birthdate", partner.birthdate, partner.display_name, future=False
+                )
+            if partner.consent_valid_until:
+                entry_bounds.check_date(
+                    partner,
+                    "consent_valid_until",
+                    partner.consent_valid_until,
+                    partner.display_name,
+                )
+
     @api.model
     def _insurance_client_entry(self):
         """Is this an entry made in our own client forms or imports?"""
         return bool(self.env.context.get(CLIENT_CONTEXT))
+
+    @api.model
+    def _insurance_person_entry(self):
+        """Is a person entering this contact (a duplicate is refused) rather than
+        Odoo creating it by itself (a duplicate is flagged)?
+
+        A person: our client forms and imports, and any internal user working as
+        themselves — the Contacts app's form and import, JSON-RPC. Odoo itself:
+        partners made from e-mail addresses (context), and whatever runs as
+        superuser or in sudo (the mail gateway's message_new, portal sign-up,
+        website forms, crons) or as a portal or public user."""
+        if self._insurance_client_entry():
+            return True
+        if self.env.su or self.env.context.get(AUTO_PARTNER_CONTEXT):
+            return False
+        return self.env.user._is_internal()
 
     def _compute_consent_proof(self):
         for partner in self:
@@ -204,9 +258,29 @@ class ResPartner(models.Model):
 
     @api.model
     def load(self, fields, data):
-        """An import is an entry point: its consent changes are logged as such."""
+        """An import is an entry point: its consent changes are logged as such.
+
+        The Clients menu's import keeps its good rows; the Contacts app's stays
+        all or nothing, as stock; both name each bad row (insurance_import_mixin)."""
         with consent_entry("import", company=self.env.company):
-            return super().load(fields, data)
+            return load_keeping_good_rows(
+                self, super().load, fields, data, keep_good_rows=self._insurance_client_entry()
+            )
+
+    # Odoo makes these partners from e-mail addresses by itself (the composer's
+    # recipients, templates' "To", the chatter's suggested recipients): a
+    # duplicate there is flagged, never refused.
+    @api.model
+    def find_or_create(self, email, assert_valid_email=False):
+        return super(ResPartner, self.with_context(**{AUTO_PARTNER_CONTEXT: True})).find_or_create(
+            email, assert_valid_email=assert_valid_email
+        )
+
+    @api.model
+    def _find_or_create_from_emails(self, emails, additional_values=None):
+        return super(
+            ResPartner, self.with_context(**{AUTO_PARTNER_CONTEXT: True})
+        )._find_or_create_from_emails(emails, additional_values=additional_values)
 
     @api.depends("insurance_policy_ids")
     def _compute_is_insurance_client(self):
@@ -246,8 +320,8 @@ class ResPartner(models.Model):
                     vals["mobile"], self._phone_region(vals.get("country_id"), vals)
                 )
         partners = super().create(vals_list)
-        if ours:
-            partners._check_no_duplicate_clients()
+        if any(DUPLICATE_FIELDS & vals.keys() for vals in vals_list):
+            partners._insurance_guard_duplicates()
         for partner, proof in zip(partners, proofs, strict=True):
             partner._log_consent_changes({partner.id: {}}, CONSENT_FIELDS, proof)
         if any(PLANNING_FIELDS & vals.keys() for vals in vals_list):
@@ -270,8 +344,8 @@ class ResPartner(models.Model):
                 super(ResPartner, partners).write({**vals, "mobile": mobile})
         else:
             super().write(vals)
-        if ours and {"mobile", "email", "insurance_shared_contact"} & set(vals):
-            self._check_no_duplicate_clients()
+        if DUPLICATE_FIELDS & vals.keys():
+            self._insurance_guard_duplicates()
         if before:
             self._log_consent_changes(before, consent_changes, proof)
         if PLANNING_FIELDS & vals.keys():
@@ -302,9 +376,14 @@ class ResPartner(models.Model):
 
     @api.model
     def _normalize_mobile(self, raw, region):
+        """E.164 of a mobile typed in our client forms and imports, read in the
+        client's country (else the company's); refused, in the user's language,
+        when it cannot be read or makes no mobile there (a landline)."""
         try:
-            return phone.normalize(raw, region)
-        except phone.InvalidPhone:
+            return phone.require_mobile(raw, region)
+        except phone.InvalidPhone as error:
+            if error.reason == phone.NOT_MOBILE:
+                raise self._not_mobile_error(raw, region) from None
             # Computed outside the call: the translation extractor reads its arguments.
             country = f" ({region})" if region else ""
             example = phone.example_mobile(region) or "600 123 456"
@@ -320,24 +399,102 @@ class ResPartner(models.Model):
                 )
             ) from None
 
+    @api.model
+    def _not_mobile_error(self, raw, region):
+        """A landline (or a number of another country typed without its code):
+        say so, and name the countries where the digits would make a mobile."""
+        # The number's own country: a "+48 22…" typed for a client of any country.
+        region = phone.region_of(phone.normalize(raw, region)) or region
+        companies = self.env["res.company"].sudo().search([("country_id", "!=", False)])
+        regions = companies.country_id.mapped("code")
+        readings = phone.mobile_readings(raw, [code for code in regions if code != region])
+        countries = self.env["res.country"].search([("code", "in", list(readings))])
+        message = self.env._(
+            "“%(number)s” is not a mobile number in %(country)s (a landline cannot receive "
+            "SMS). Enter the client's mobile, with + and the country code if it is not "
+            "from %(country)s.",
+            number=raw,
+            country=self.env["res.country"].search([("code", "=", region)], limit=1).name or region,
+        )
+        if countries:
+            message += " " + self.env._(
+                "As a number of %(countries)s it would be a mobile: set the client's "
+                "country first.",
+                countries=", ".join(countries.mapped("name")),
+            )
+        return ValidationError(message)
+
+    @api.onchange("mobile", "country_id", "company_id")
+    def _onchange_mobile_validation(self):
+        """On our client forms, a number typed without its country code that makes
+        no mobile in the country chosen so far stays as typed: choosing the
+        client's country afterwards reads it again (phone_validation would
+        have fixed it as a landline of the company's country)."""
+        if self._insurance_client_entry() and self.mobile:
+            try:
+                phone.require_mobile(self.mobile, self._phone_region())
+            except phone.InvalidPhone:
+                return None
+        return super()._onchange_mobile_validation()
+
+    def _insurance_guard_duplicates(self):
+        """With "Prevent duplicate clients" on: refuse a duplicate a person
+        enters, flag one Odoo creates by itself. Off (the default): nothing."""
+        if not self or not self._insurance_prevent_duplicates():
+            return
+        if self._insurance_person_entry():
+            self._check_no_duplicate_clients()
+        else:
+            self._flag_duplicate_clients()
+
+    @api.model
+    def _insurance_prevent_duplicates(self):
+        return bool(self.env["ir.config_parameter"].sudo().get_param(PARAM_PREVENT_DUPLICATES))
+
     def _check_no_duplicate_clients(self):
         """When the setting is on, refuse a mobile or an e-mail another client has.
 
         One query for the whole batch: an import of thousands of clients stays fast.
         """
-        params = self.env["ir.config_parameter"].sudo()
-        if not self or not params.get_param(PARAM_PREVENT_DUPLICATES):
+        if not self or not self._insurance_prevent_duplicates():
             return
-        # A number shared in a family, confirmed on the card, is no duplicate.
-        mine = self.filtered(lambda p: not p.is_insurer and not p.insurance_shared_contact)
+        conflicts = self._insurance_duplicate_conflicts(first_only=True)
+        if conflicts:
+            raise self._duplicate_error(*conflicts[0])
+
+    def _flag_duplicate_clients(self):
+        """Mark for review the contacts of ``self`` another client shares a mobile
+        or an e-mail with (what Odoo creates by itself is never refused)."""
+        conflicts = self._insurance_duplicate_conflicts()
+        flagged = self.browse({partner.id for partner, _kind, _value, _other in conflicts})
+        flagged = flagged.filtered(lambda partner: not partner.insurance_duplicate_review)
+        if flagged:
+            flagged.sudo().write({"insurance_duplicate_review": True})
+
+    def _insurance_duplicate_exempt(self):
+        # A number shared in a family, confirmed on the card, is no duplicate;
+        # nor are insurers' and companies' addresses (a switchboard, an office).
+        return self.is_insurer or self.is_company or self.insurance_shared_contact
+
+    def _insurance_duplicate_conflicts(self, first_only=False):
+        """[(partner, kind, value, other client)] for the contacts of ``self``
+        whose mobile ("mobile") or e-mail ("email") another client has. One
+        query; contacts of one company (a person and their address) never
+        conflict with each other."""
+        mine = self.filtered(lambda p: not p._insurance_duplicate_exempt())
         seen = {}
+        conflicts = []
         for partner in mine:
             for kind, value in partner._duplicate_keys():
                 other = seen.setdefault((kind, value), partner)
-                if other != partner:
-                    raise self._duplicate_error(partner, kind, value, other)
+                if other != partner and not partner._insurance_same_entity(
+                    other.id, other.commercial_partner_id.id
+                ):
+                    conflicts.append((partner, kind, value, other))
+                    if first_only:
+                        return conflicts
         if not seen:
-            return
+            return conflicts
         mobiles = [value for kind, value in seen if kind == "mobile"]
         emails = [value for kind, value in seen if kind == "email"]
         self.flush_model(
@@ -347,20 +504,24 @@ class ResPartner(models.Model):
                 "email_normalized",
                 "active",
                 "is_insurer",
+                "is_company",
                 "insurance_shared_contact",
+                "commercial_partner_id",
             ]
         )
         # Other apps keep numbers as typed: their sanitized form is compared too.
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT id, mobile, phone_sanitized, email_normalized FROM res_partner
+                SELECT id, mobile, phone_sanitized, email_normalized, commercial_partner_id
+                  FROM res_partner
                  WHERE active AND NOT COALESCE(is_insurer, FALSE)
+                   AND NOT COALESCE(is_company, FALSE)
                    AND NOT COALESCE(insurance_shared_contact, FALSE)
                    AND id != ALL(%s)
                    AND (mobile = ANY(%s) OR phone_sanitized = ANY(%s)
                         OR email_normalized = ANY(%s))
-                 LIMIT 1
+                 ORDER BY id
                 """,
                 mine.ids,
                 mobiles,
@@ -368,20 +529,34 @@ class ResPartner(models.Model):
                 emails,
             )
         )
-        if rows:
-            other_id, other_mobile, other_sanitized, other_email = rows[0]
-            if other_mobile in mobiles:
-                kind, value = "mobile", other_mobile
-            elif other_sanitized in mobiles:
-                kind, value = "mobile", other_sanitized
-            else:
-                kind, value = "email", other_email
-            partner = seen[(kind, value)]
-            raise self._duplicate_error(partner, kind, value, self.browse(other_id))
+        for other_id, other_mobile, other_sanitized, other_email, other_entity in rows:
+            for kind, value in (
+                ("mobile", other_mobile),
+                ("mobile", other_sanitized),
+                ("email", other_email),
+            ):
+                partner = seen.get((kind, value)) if value else None
+                if partner is None or partner._insurance_same_entity(other_id, other_entity):
+                    continue
+                conflicts.append((partner, kind, value, self.browse(other_id)))
+                if first_only:
+                    return conflicts
+                break
+        return conflicts
+
+    def _insurance_same_entity(self, other_id, other_entity_id):
+        """Is the other contact this one's company, or a contact of its company?"""
+        return self.commercial_partner_id.id in (other_entity_id, other_id)
 
     def _duplicate_keys(self):
-        if self.mobile:
-            yield "mobile", self.mobile
+        mobile = self.mobile
+        if mobile and not self._insurance_client_entry():
+            # Our client entries store E.164 already; other entries keep what
+            # was typed, so read it in the client's country to compare.
+            with contextlib.suppress(phone.InvalidPhone):
+                mobile = phone.normalize(mobile, self._phone_region()) or mobile
+        if mobile:
+            yield "mobile", mobile
         email = email_normalize(self.email or "")
         if email:
             yield "email", email
@@ -409,8 +584,11 @@ class ResPartner(models.Model):
         message += " " + self.env._(
             "If the number or address is shared in a family, tick “Shared Number” on the card."
         )
-        # An import reports the row's error (load() catches UserError only).
-        if self.env.context.get("import_file") or not other.sudo(False).has_access("read"):
+        # An import reports the row's error (load() catches UserError only);
+        # load() sets _import_current_module, with or without the import wizard.
+        context = self.env.context
+        importing = "import_file" in context or "_import_current_module" in context
+        if importing or not other.sudo(False).has_access("read"):
             return ValidationError(message)
         action = {
             "type": "ir.actions.act_window",
@@ -503,7 +681,7 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _insurance_opt_out_number(self, number, company, note):
+    def _insurance_opt_out_number(self, number, company, note, channel="sms"):
         """A reply STOP from ``number`` received by ``company``'s gateway.
 
         A STOP answers the company whose number it reached: it withdraws the SMS
@@ -522,10 +700,11 @@ class ResPartner(models.Model):
         Partner = self.sudo().with_context(active_test=False)
         matching = Partner.search([("phone_sanitized", "=", e164)])
         partners = matching.filtered(lambda partner: partner._insurance_client_of(company))
-        if matching == partners:
+        # A STOP on WhatsApp withdraws WhatsApp only: the SMS blacklist stays as it was.
+        if matching == partners and channel == "sms":
             self.env["phone.blacklist"].sudo()._add([e164], message=note)
         with consent_entry("stop", company=company, proof_text=note):
-            partners.filtered("consent_sms")._withdraw_consent("sms")
+            partners.filtered(f"consent_{channel}")._withdraw_consent(channel)
         return partners
 
     def _insurance_client_of(self, company):
@@ -603,6 +782,27 @@ class ResPartner(models.Model):
             "insurance_notify.action_insurance_installment",
             [("partner_id", "=", self.id)],
             {"search_default_open": 1},
+        )
+
+    def _compute_insurance_reply_count(self):
+        counts = dict(
+            self.env["insurance.notify.reply"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.insurance_reply_count = counts.get(partner, 0)
+
+    def action_view_insurance_replies(self):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["insurance.notify.reply"]._action_for([("partner_id", "=", self.id)])
+
+    def action_insurance_reply_by_sms(self):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["insurance.notify.reply"]._action_reply_by_sms_for(
+            [("partner_id", "=", self.id)]
         )
 
     def action_view_insurance_notify_messages(self):

@@ -8,6 +8,21 @@ class SmsTemplate(models.Model):
     _name = "sms.template"
     _inherit = ["sms.template", "insurance.template.check"]
 
+    # An agency's texts are its own (record rules): empty for shared texts,
+    # which only administrators change. Managers' new templates are their
+    # agency's; other users' and stock templates stay shared, as in stock Odoo.
+    company_id = fields.Many2one(
+        "res.company",
+        string="Agency",
+        index=True,
+        copy=False,
+        default=lambda self: self._insurance_default_company(),
+        help="Only this agency's users see and change the template. Empty: shared by "
+        "every agency and changed by administrators only.",
+    )
+    # A template in use is archived, not deleted (stock SMS templates have no
+    # archive; every existing one stays active).
+    active = fields.Boolean(default=True)
     sms_transliterate = fields.Boolean(
         string="Transliterate",
         help="Replace letters GSM-7 lacks (ą → a, š → s) before sending, so a part holds "
@@ -38,6 +53,28 @@ class SmsTemplate(models.Model):
         self._insurance_check_texts(
             lambda template: {self.env._("The SMS text"): (template.body, False)}
         )
+
+    @api.constrains("company_id", "model_id")
+    def _check_insurance_company(self):
+        self._insurance_check_company()
+
+    @api.constrains("model_id")
+    def _check_insurance_senders(self):
+        self._insurance_check_senders_still_fit()
+
+    def _check_access_right_dynamic_template(self):
+        # Our templates: placeholders only for users who may not write code;
+        # the others keep stock Odoo's check.
+        rest = self._insurance_check_code_on_save()
+        return super(SmsTemplate, rest)._check_access_right_dynamic_template()
+
+    def _render_template(self, template_src, model, res_ids, *args, **kwargs):
+        self._insurance_guard_render(template_src, *args, **kwargs)
+        return super()._render_template(template_src, model, res_ids, *args, **kwargs)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_insurance_in_use(self):
+        self._insurance_unlink_in_use()
 
     @api.depends("body", "lang", "model_id", "sms_transliterate")
     @api.depends_context("lang")

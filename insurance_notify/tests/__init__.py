@@ -35,3 +35,11 @@ from . import test_template_authoring
 from . import test_template_languages
 from . import test_tour
 from . import test_dispatch_limits
+from . import test_template_code
+from . import test_template_companies
+from . import test_replies
+from . import test_replies_tour
+from . import test_duplicates_everywhere
+from . import test_entry_edges
+from . import test_dispatch_batches
+from . import test_whatsapp

@@ -15,7 +15,7 @@ import pytz
 
 from odoo.tools import mute_logger
 
-from ..lib.notify_engine.fakes import FakeProvider, Reply
+from ..lib.notify_engine.fakes import FakeProvider, Reply, expand_sms_do
 from .common import NotifyCase
 from .sms_common import TOKEN, TWILIO_SID, TWILIO_TOKEN
 
@@ -57,34 +57,35 @@ class StatefulSmsapi(StatefulFake):
     def __init__(self, clock):
         super().__init__(clock)
         self.idx_seen = {}
+        self.requests = 0  # sms.do requests that delivered something
 
     def _handle(self, request):
         if request.path == "/profile":
-            return Reply(200, {"points": 10.0, "name": "Broker"})
+            return Reply(200, {"points": 10.0, "name": "Broker", "username": "broker"})
         form = request.form
-        idx = form.get("idx")
-        if form.get("check_idx") == "1" and idx in self.idx_seen:
+        recipients = expand_sms_do(form)
+        # SMSAPI refuses the whole request when one of its keys was seen.
+        if form.get("check_idx") == "1" and any(idx in self.idx_seen for _n, idx, _t in recipients):
             return Reply(200, {"error": 53, "message": "Not unique idx"})
-        number = "+" + form.get("to", "").lstrip("+")
-        ref = self._deliver(number, form.get("message", ""), "SMSAPI", idx)
-        self.idx_seen[idx] = ref
-        return Reply(
-            200,
-            {
-                "count": 1,
-                "list": [
-                    {
-                        "id": ref,
-                        "points": 0.16,
-                        "number": form.get("to"),
-                        "status": "QUEUE",
-                        "error": None,
-                        "idx": idx,
-                        "parts": 1,
-                    }
-                ],
-            },
-        )
+        entries = []
+        for number, idx, text in recipients:
+            ref = self._deliver("+" + number.lstrip("+"), text, "SMSAPI", idx)
+            self.idx_seen[idx] = ref
+            entries.append(
+                {
+                    "id": ref,
+                    "points": 0.16,
+                    "number": number,
+                    "date_sent": 1767000000,
+                    "submitted_number": number,
+                    "status": "QUEUE",
+                    "error": None,
+                    "idx": idx,
+                    "parts": 1,
+                }
+            )
+        self.requests += 1
+        return Reply(200, {"count": len(entries), "list": entries})
 
 
 class StatefulTwilio(StatefulFake):

@@ -49,8 +49,10 @@ class TestMobileNormalization(ClientCase):
                 {"name": "LT", "country_id": self.lt.id},
             ]
         )
-        (polish | lithuanian).write({"mobile": "868 688 960"})
-        self.assertEqual(polish.mobile, "+48868688960")
+        # A Lithuanian mobile, and a landline of Łomża in Poland: refused there.
+        with self.assertRaisesRegex(ValidationError, "not a mobile number in Poland"):
+            (polish | lithuanian).write({"mobile": "868 688 960"})
+        lithuanian.write({"mobile": "868 688 960"})
         self.assertEqual(lithuanian.mobile, "+37068688960")
 
     def test_an_unreadable_number_is_refused_with_the_expected_format(self):
@@ -182,12 +184,14 @@ class TestDuplicateClients(ClientCase):
         with self.assertRaisesRegex(RedirectWarning, "Typed Elsewhere already has the mobile"):
             self.Partner.create({"name": "Ours", "mobile": "+48606111222"})
 
-    def test_other_apps_create_duplicates_without_a_refusal(self):
-        # A website form, the mail gateway or CRM: no insurance context.
+    def test_odoo_creates_duplicates_without_a_refusal_and_flags_them(self):
+        # A website form, a portal sign-up, a cron: in sudo, no insurance context.
         twin = self.env["res.partner"].create(
             {"name": "Web Visitor", "mobile": "601 111 222", "email": "ewa.nowak@example.com"}
         )
         self.assertEqual(twin.mobile, "601 111 222")
+        self.assertTrue(twin.insurance_duplicate_review)
+        self.assertFalse(self.existing.insurance_duplicate_review)
 
 
 class TestOtherAppsPartners(ClientCase):

@@ -115,6 +115,14 @@ class SecurityCase(NotifyCase):
             }
         )
         cls.spare_product = cls.env["insurance.product"].create({"name": "Unused"})
+        cls.own_template = cls.env["sms.template"].create(
+            {
+                "name": "Main agency's text",
+                "model_id": cls.env["ir.model"]._get_id("insurance.policy"),
+                "body": "Policy {{ object.name }}",
+                "company_id": cls.company.id,
+            }
+        )
         cls.client.write({"consent_sms": True})
         cls.consent_log = cls.client.consent_log_ids[:1]
 
@@ -199,7 +207,9 @@ class TestPermissionMatrix(SecurityCase):
             "insurance.notify.batch": self.batch,
             "insurance.consent.log": self.consent_log,
             "res.partner": self.client,
-            "sms.template": self.template,
+            # An agency's own template that no sender uses (shared ones are
+            # the administrators', one in use is archived, not deleted).
+            "sms.template": self.own_template,
         }
 
     def create_vals(self, model):
@@ -254,6 +264,7 @@ class TestPermissionMatrix(SecurityCase):
                 "name": "New",
                 "model_id": self.env["ir.model"]._get_id("insurance.policy"),
                 "body": "Hi",
+                "company_id": self.company.id,
             },
         }[model]
 
@@ -304,11 +315,8 @@ class TestPermissionMatrix(SecurityCase):
         for model, record in self.records().items():
             for role in ROLES:
                 expected = set() if role == "other_company" else self.MATRIX[model].get(role, set())
-                if (
-                    model in ("res.partner", "sms.template", "insurance.product")
-                    and role == "other_company"
-                ):
-                    # Shared records (no company) and templates are shared by design.
+                if model in ("res.partner", "insurance.product") and role == "other_company":
+                    # Shared records (no company) are shared by design.
                     continue
                 for operation in (R, C, W, U):
                     if model == "res.partner" and operation == U:

@@ -145,7 +145,11 @@ class TestRoleWorkflows(SecurityCase):
         template.write({"body": "Policy {{ object.name }} ends {{ object.date_end }}"})
         mail_template = self.env.ref("insurance_notify.mail_template_policy_expiry", False)
         if mail_template:
-            mail_template.with_env(manager).write({"subject": "Your policy ends soon"})
+            # The shipped text is shared (administrators'): the manager makes
+            # the agency's own copy and words it.
+            own = mail_template.with_env(manager).copy()
+            self.assertEqual(own.company_id, self.company)
+            own.write({"subject": "Your policy ends soon"})
         rule = manager["insurance.notify.rule"].create(
             {
                 "name": "Ends in 21",

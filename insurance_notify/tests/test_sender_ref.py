@@ -23,6 +23,7 @@ class TestSenderRef(TaskCase):
                 "insurance.notify.batch",
                 "insurance.task.reminder",
                 "insurance.notify.direct",
+                "insurance.notify.answer",
             },
         )
 

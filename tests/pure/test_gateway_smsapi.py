@@ -119,7 +119,7 @@ def test_message_sender_overrides_gateway_sender(fake, make_gateway):
 def test_one_request_per_message_each_with_its_own_idx(fake, make_gateway):
     fake.respond(lambda request: Reply(200, ok_answer("id-" + request.form["idx"])))
     messages = [sms(key=f"k{i}", number=f"+3706868896{i}") for i in range(3)]
-    results = make_gateway().send(messages)
+    results = make_gateway(batch=False).send(messages)
 
     assert [r.key for r in results] == ["k0", "k1", "k2"]
     assert [r.provider_ref for r in results] == ["id-k0", "id-k1", "id-k2"]
@@ -356,9 +356,12 @@ def test_token_is_required():
 )
 def test_account_wide_failure_stops_the_batch(fake, make_gateway, reply, error_class):
     fake.respond(lambda _request: reply)
-    results = make_gateway().send([sms(key="a"), sms(key="b"), sms(key="c")])
+    gateway = make_gateway(batch=False)
+    results = gateway.send([sms(key="a"), sms(key="b"), sms(key="c")])
 
-    assert len(fake.received) == 1
+    # A throttled request goes again a few times before the batch stops.
+    tries = 1 + gateway.throttle_retries if error_class == base.RATE_LIMIT else 1
+    assert len(fake.received) == tries
     assert [r.key for r in results] == ["a", "b", "c"]
     assert {r.error_class for r in results} == {error_class}
     assert [r.not_tried for r in results] == [False, True, True]
@@ -372,7 +375,7 @@ def test_per_message_failure_does_not_stop_the_batch(fake, make_gateway):
         return Reply(200, ok_answer("id-" + request.form["idx"]))
 
     fake.respond(answer)
-    results = make_gateway().send([sms(key="bad"), sms(key="good")])
+    results = make_gateway(batch=False).send([sms(key="bad"), sms(key="good")])
     assert [r.accepted for r in results] == [False, True]
     assert not any(r.not_tried for r in results)
     assert len(fake.received) == 2
@@ -385,7 +388,7 @@ def test_too_many_messages_to_one_number_is_retryable_but_not_an_outage(fake, ma
         return Reply(200, ok_answer("id-" + request.form["idx"]))
 
     fake.respond(answer)
-    results = make_gateway().send(
+    results = make_gateway(batch=False).send(
         [sms(key="busy", number="+48600000001"), sms(key="b"), sms(key="c")]
     )
 
@@ -592,8 +595,155 @@ def test_a_batch_keeps_several_requests_in_flight(fake, make_gateway):
 
     fake.respond(slow_answer)
     messages = [sms(key=f"k{n}") for n in range(33)]
-    results = make_gateway().send(messages)
+    results = make_gateway(batch=False).send(messages)
     assert [r.key for r in results] == [m.key for m in messages]
     assert all(r.accepted for r in results)
     assert sorted(r.form["idx"] for r in fake.received) == sorted(m.key for m in messages)
     assert most[0] >= 4
+
+
+# -- many personalised messages per request -------------------------------
+
+from notify_engine.fakes import FakeSmsapi  # noqa: E402
+from notify_engine.gateways.smsapi import personalise  # noqa: E402
+
+
+def test_personalise_finds_the_places_where_texts_differ():
+    bodies = [
+        "Dzień dobry Jan Kowalski, polisa PL-1 kończy się 09.12.2026.",
+        "Dzień dobry Anna Nowak, polisa PL-22 kończy się 15.12.2026.",
+    ]
+    message, params = personalise(bodies)
+    assert message == "Dzień dobry [%1%] polisa [%2%] kończy się [%3%]"
+    assert params == [
+        ["Jan Kowalski,", "Anna Nowak,"],
+        ["PL-1", "PL-22"],
+        ["09.12.2026.", "15.12.2026."],
+    ]
+    assert personalise(["Same text", "Same text"]) == ("Same text", [])
+
+
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        ["one two three", "one two"],  # not the same number of words
+        ["a 1 b 2 c 3 d 4 e 5", "a 9 b 8 c 7 d 6 e 0"],  # five places
+        ["price 1|2 now", "price 3 now"],  # a value SMSAPI would split
+        ["send [%1%] x", "send [%1%] y"],  # SMSAPI's own syntax in the text
+    ],
+)
+def test_personalise_refuses_what_one_message_cannot_say(bodies):
+    assert personalise(bodies) is None
+
+
+@pytest.fixture
+def smsapi():
+    with FakeSmsapi() as provider:
+        yield provider
+
+
+def _gateway(smsapi, **settings):
+    return SmsapiGateway(token=TOKEN, api_url=smsapi.url, **settings)
+
+
+def reminders(count, start=0):
+    return [
+        sms(
+            key=f"policy-{n}:rule-3:7",
+            number=f"+4860010{n:04d}",
+            body=f"Dzień dobry Klient{n}, polisa OC/{n} kończy się {1 + n % 28:02d}.12.2026.",
+        )
+        for n in range(start, start + count)
+    ]
+
+
+def test_personalised_reminders_go_in_one_request_each_with_its_own_idx(smsapi):
+    messages = reminders(50)
+    gateway = _gateway(smsapi)
+    results = gateway.send(messages)
+    gateway.close()
+
+    assert len(smsapi.received) == 1
+    form = smsapi.received[0].form
+    assert form["check_idx"] == "1"
+    assert form["idx"].split("|") == [m.key for m in messages]
+    assert "[%1%]" in form["message"]
+    # The handsets got exactly the texts we rendered, each under its own key.
+    assert smsapi.delivered == [(m.number[1:], m.key, m.body) for m in messages]
+    assert all(r.accepted and r.provider_ref and r.parts == 1 for r in results)
+    assert len({r.provider_ref for r in results}) == 50
+
+
+def test_a_recipient_refused_in_a_batch_fails_alone(smsapi):
+    messages = reminders(5)
+    smsapi.invalid = {messages[2].number[1:]}
+    gateway = _gateway(smsapi)
+    results = gateway.send(messages)
+    gateway.close()
+
+    assert len(smsapi.received) == 1
+    assert [r.accepted for r in results] == [True, True, False, True, True]
+    assert results[2].error_class == base.INVALID_NUMBER
+    assert len(smsapi.delivered) == 4
+
+
+def test_a_batch_resent_after_a_lost_answer_sends_nothing_twice(smsapi):
+    messages = reminders(10)
+    smsapi.lose_answers = True
+    gateway = _gateway(smsapi, timeout=(1, 0.5))
+    lost = gateway.send(messages)
+    assert {r.error_class for r in lost} == {base.NETWORK}
+    assert all(r.retryable for r in lost)
+
+    # The dispatcher resends them after the crash, together with new ones.
+    smsapi.lose_answers = False
+    again = gateway.send(messages[:6] + reminders(4, start=10))
+    gateway.close()
+
+    # Error 53 for the batch: each message is asked again on its own and the
+    # ten already sent come back as already sent, the four new ones go once.
+    assert [r.already_sent for r in again] == [True] * 6 + [False] * 4
+    assert all(r.accepted for r in again)
+    numbers = [number for number, _key, _text in smsapi.delivered]
+    assert len(numbers) == len(set(numbers)) == 14
+
+
+def test_an_account_wide_refusal_of_a_batch_stops_everything(fake):
+    fake.reply(200, {"error": 103, "message": "Not enough points"})
+    gateway = SmsapiGateway(token=TOKEN, api_url=fake.url)
+    messages = reminders(3) + [sms(key="x", body="Inny tekst zupełnie, bez wspólnych słów tutaj")]
+    results = gateway.send(messages)
+    gateway.close()
+    assert len(fake.received) == 1
+    assert {r.error_class for r in results} == {base.CREDITS}
+    assert [r.not_tried for r in results] == [False, False, False, True]
+
+
+def test_texts_too_different_for_one_message_go_one_by_one(smsapi):
+    bodies = ["Ala ma kota i psa", "Ola ma psa oraz kota", "Ela nie ma zwierząt wcale"]
+    messages = [sms(key=f"k{i}", number=f"+4860000000{i}", body=b) for i, b in enumerate(bodies)]
+    gateway = _gateway(smsapi)
+    results = gateway.send(messages)
+    gateway.close()
+    assert all(r.accepted for r in results)
+    assert sorted(text for _n, _k, text in smsapi.delivered) == sorted(bodies)
+    assert all("," not in r.form["to"] for r in smsapi.received)
+
+
+def test_a_throttled_request_waits_and_goes_again(fake, make_gateway):
+    answers = iter([Reply(429, b"slow down"), Reply(429, b"slow down")])
+    fake.respond(lambda request: next(answers, Reply(200, ok_answer(idx=request.form["idx"]))))
+    [result] = make_gateway().send([sms()])
+    assert result.accepted
+    assert len(fake.received) == 3
+
+
+def test_requests_start_no_faster_than_the_senders_rate(fake, make_gateway):
+    fake.respond(lambda request: Reply(200, ok_answer(idx=request.form["idx"])))
+    gateway = make_gateway(batch=False, rate=50, concurrency=10)
+    start = time.monotonic()
+    results = gateway.send([sms(key=f"k{n}") for n in range(26)])
+    elapsed = time.monotonic() - start
+    assert all(r.accepted for r in results)
+    # 26 requests at 50 a second: the last starts 25 / 50 = 0.5 s after the first.
+    assert elapsed >= 0.48

@@ -156,3 +156,29 @@ def test_example_mobile_shows_a_national_number_of_the_region():
     assert normalize(example, "PL").startswith("+48")
     assert example_mobile(None) is None
     assert example_mobile("XX") is None
+
+
+def test_a_lithuanian_number_typed_without_its_country_is_a_polish_landline():
+    # The attack: "8 686 88960" typed for a client in the Polish agency.
+    assert phone.normalize("8 686 88960", "PL") == "+48868688960"
+    assert not phone.is_mobile("+48868688960")
+    with pytest.raises(InvalidPhone) as caught:
+        phone.require_mobile("8 686 88960", "PL")
+    assert caught.value.reason == "not_mobile"
+    assert phone.require_mobile("8 686 88960", "LT") == "+37068688960"
+
+
+def test_mobile_readings_suggest_the_country_that_makes_a_mobile():
+    assert phone.mobile_readings("8 686 88960", ["PL", "LT"]) == {"LT": "+37068688960"}
+    assert phone.mobile_readings("600 123 456", ["pl", "LT", None, ""]) == {"PL": "+48600123456"}
+    assert phone.mobile_readings("22 123 45 67", ["PL", "LT"]) == {}
+    assert phone.mobile_readings("+370 686 88960", ["PL", "LT"]) == {
+        "PL": "+37068688960",
+        "LT": "+37068688960",
+    }
+
+
+def test_region_of():
+    assert phone.region_of("+48221234567") == "PL"
+    assert phone.region_of("+37068688960") == "LT"
+    assert phone.region_of("garbage") is None

@@ -276,3 +276,326 @@ class FakeTwilio(FakeProvider):
 
 def _public(message):
     return {name: value for name, value in message.items() if not name.startswith("_")}
+
+
+# ----------------------------------------------------------------------
+# Inbound messages (clients' replies), as the providers post them to us
+# ----------------------------------------------------------------------
+
+_inbound_ids = itertools.count(1)
+
+
+def smsapi_inbound_form(
+    number, text, to="4100", username="broker@example.com", msg_id=None, when=None
+):
+    """The fields of SMSAPI's two-way (received SMS) callback: the sender's
+    number in digits with its country code and no +, the number it reached,
+    the text, the Unix time it arrived, the account's user name and SMSAPI's
+    id of the message (the same on a redelivery)."""
+    when = when or datetime.now(UTC)
+    return {
+        "sms_from": number.lstrip("+"),
+        "sms_to": to,
+        "sms_text": text,
+        "sms_date": str(int(when.timestamp())),
+        "username": username,
+        "MsgId": msg_id or f"MO{next(_inbound_ids):08d}",
+    }
+
+
+def twilio_inbound_form(number, text, account_sid, to="+15005550006", sid=None):
+    """The fields of Twilio's incoming-message webhook for an SMS (no media):
+    ids, the numbers, the body and Twilio's geographic guesses (often empty)."""
+    sid = sid or "SM" + f"{next(_inbound_ids):032x}"
+    return {
+        "ToCountry": "US",
+        "ToState": "",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": text,
+        "FromCountry": "PL" if number.startswith("+48") else "LT",
+        "To": to,
+        "MessagingServiceSid": "",
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": account_sid,
+        "From": number,
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def expand_sms_do(form):
+    """SMSAPI's reading of one ``sms.do`` form: ``(number, idx, text)`` per
+    recipient, with ``[%1%]``..``[%4%]`` filled from ``param1``..``param4``."""
+    numbers = [n.strip() for n in form.get("to", "").split(",") if n.strip()]
+    keys = form.get("idx", "").split("|") if "idx" in form else [None] * len(numbers)
+    params = [form[f"param{i}"].split("|") if f"param{i}" in form else None for i in range(1, 5)]
+    recipients = []
+    for j, number in enumerate(numbers):
+        text = form.get("message", "")
+        for i, values in enumerate(params, start=1):
+            if values is not None:
+                text = text.replace(f"[%{i}%]", values[j] if j < len(values) else "")
+        recipients.append((number, keys[j] if j < len(keys) else None, text))
+    return recipients
+
+
+class FakeSmsapi(FakeProvider):
+    """One SMSAPI account answering ``sms.do`` as api.smsapi.pl does: many
+    recipients per request (comma-separated ``to``, pipe-separated ``idx`` and
+    ``param1``..``param4``), ``check_idx`` refusing the whole request with
+    error 53 when any of its keys was seen, numbers listed in
+    ``invalid`` left out of ``list`` and named in ``invalid_numbers``, and one
+    ``list`` entry per accepted recipient with every field SMSAPI shows.
+    ``delivered`` is what reached the handsets: ``(number, idx, text)``.
+    ``lose_answers`` drops the answer after the messages were accepted;
+    ``latency`` (seconds) delays every answer, as a distant provider would."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = {}
+        self.delivered: list[tuple[str, str | None, str]] = []
+        self.invalid: set[str] = set()
+        self.lose_answers = False
+        self.latency = 0.0
+        self._ids = itertools.count(1)
+        self.respond(self._answer)
+
+    def _answer(self, request):
+        if request.path == "/profile":
+            return Reply(200, {"points": 10.0, "name": "Broker", "username": "broker"})
+        recipients = expand_sms_do(request.form)
+        with self._lock:
+            if request.form.get("check_idx") == "1" and any(
+                k in self.seen for _, k, _ in recipients
+            ):
+                return Reply(200, {"error": 53, "message": "Not unique idx"})
+            good = [r for r in recipients if r[0] not in self.invalid]
+            bad = [r for r in recipients if r[0] in self.invalid]
+            if not good:
+                return Reply(
+                    200,
+                    {
+                        "error": 13,
+                        "message": "No correct phone numbers",
+                        "invalid_numbers": [
+                            {"number": n, "submitted_number": n, "message": "Invalid phone number"}
+                            for n, _, _ in bad
+                        ],
+                    },
+                )
+            entries = []
+            for number, key, text in good:
+                ref = f"{next(self._ids):016X}"
+                self.seen[key] = ref
+                self.delivered.append((number, key, text))
+                entries.append(
+                    {
+                        "id": ref,
+                        "points": 0.16 * sms.analyze(text).parts,
+                        "number": number,
+                        "date_sent": int(time.time()),
+                        "submitted_number": number,
+                        "status": "QUEUE",
+                        "error": None,
+                        "idx": key,
+                        "parts": sms.analyze(text).parts,
+                    }
+                )
+        if self.lose_answers:
+            return Reply(drop=True, delay=self.latency)
+        body = {"count": len(entries), "list": entries}
+        if bad:
+            body["invalid_numbers"] = [
+                {"number": n, "submitted_number": n, "message": "Invalid phone number"}
+                for n, _, _ in bad
+            ]
+        return Reply(200, body, delay=self.latency)
+
+
+class FakeMeta(FakeProvider):
+    """Meta's WhatsApp Cloud API for one phone number: ``POST
+    /{version}/{phone_number_id}/messages`` with the bearer token answers as
+    graph.facebook.com does (``messaging_product``, ``contacts`` with
+    ``input`` and ``wa_id``, ``messages`` with a ``wamid`` id and
+    ``message_status``), refuses free text to a number whose client has not
+    written within 24 hours (131047), numbers in ``not_on_whatsapp`` (131026),
+    templates not in ``approved`` (132001). ``sent`` holds the accepted
+    payloads; ``status_webhook`` and ``inbound_webhook`` build the signed
+    notifications Meta would post about them."""
+
+    def __init__(self, token, phone_number_id, app_secret, waba_id="102290129340398"):
+        super().__init__()
+        self.token = token
+        self.phone_number_id = phone_number_id
+        self.app_secret = app_secret
+        self.waba_id = waba_id
+        self.sent: list[dict] = []
+        self.ids: dict[str, str] = {}  # wamid -> the payload's biz_opaque_callback_data
+        self.payloads: dict[str, dict] = {}  # wamid -> what was sent
+        self.not_on_whatsapp: set[str] = set()
+        self.window_open: set[str] = set()  # numbers whose client wrote in the last 24 h
+        self.approved: set[tuple[str, str]] = set()  # (template name, language)
+        self.templates: list[dict] = []
+        self.lose_answers = False
+        self._wamids = itertools.count(1)
+        self.respond(self._answer)
+
+    def _error(self, status, code, message, title=None):
+        return Reply(
+            status,
+            {
+                "error": {
+                    "message": message,
+                    "type": "OAuthException",
+                    "code": code,
+                    "error_data": {"messaging_product": "whatsapp", "details": title or message},
+                    "fbtrace_id": "AazdvVtlE4B3UVUR8l-qh6X",
+                }
+            },
+        )
+
+    def _answer(self, request):
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return self._error(401, 190, "Error validating access token: Session has expired")
+        if request.method == "GET" and request.path.endswith(f"/{self.phone_number_id}"):
+            return Reply(
+                200,
+                {
+                    "verified_name": "Agencja Ubezpieczeniowa",
+                    "display_phone_number": "+48 22 100 20 30",
+                    "quality_rating": "GREEN",
+                    "id": self.phone_number_id,
+                },
+            )
+        if request.method == "GET" and request.path.endswith(f"/{self.waba_id}/message_templates"):
+            return Reply(
+                200,
+                {
+                    "data": self.templates,
+                    "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}},
+                },
+            )
+        if request.method != "POST" or not request.path.endswith(
+            f"/{self.phone_number_id}/messages"
+        ):
+            return self._error(400, 100, "Unsupported post request.")
+        data = json.loads(request.body or b"{}")
+        to = str(data.get("to", ""))
+        if to in self.not_on_whatsapp:
+            return self._error(400, 131026, "Message Undeliverable.", "Message Undeliverable.")
+        if data.get("type") == "template":
+            template = data.get("template") or {}
+            wanted = (template.get("name"), (template.get("language") or {}).get("code"))
+            if wanted not in self.approved:
+                return self._error(
+                    404,
+                    132001,
+                    "(#132001) Template name does not exist in the translation",
+                    f"template name ({wanted[0]}) does not exist in {wanted[1]}",
+                )
+        elif to not in self.window_open:
+            return self._error(
+                400,
+                131047,
+                "Re-engagement message",
+                "Message failed to send because more than 24 hours have passed since the "
+                "customer last replied to this number.",
+            )
+        wamid = f"wamid.HBgLNDg2MDAxMjM0NTYVAgARGBI{next(self._wamids):08X}"
+        with self._lock:
+            self.sent.append(data)
+            self.ids[wamid] = data.get("biz_opaque_callback_data")
+            self.payloads[wamid] = data
+        if self.lose_answers:
+            return Reply(drop=True)
+        return Reply(
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": wamid, "message_status": "accepted"}],
+            },
+        )
+
+    def _notification(self, value):
+        body = {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": self.waba_id,
+                    "changes": [
+                        {
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "48221002030",
+                                    "phone_number_id": self.phone_number_id,
+                                },
+                                **value,
+                            },
+                            "field": "messages",
+                        }
+                    ],
+                }
+            ],
+        }
+        raw = json.dumps(body).encode()
+        from .gateways.whatsapp import sign
+
+        return raw, {
+            "X-Hub-Signature-256": sign(raw, self.app_secret),
+            "Content-Type": "application/json",
+        }
+
+    def status_webhook(self, wamid, status, error_code=None):
+        """The signed notification of ``wamid`` reaching ``status``."""
+        recipient = self.payloads[wamid]["to"]
+        entry = {
+            "id": wamid,
+            "status": status,
+            "timestamp": str(int(time.time())),
+            "recipient_id": recipient,
+            "biz_opaque_callback_data": self.ids.get(wamid),
+            "conversation": {
+                "id": "b1f6a3d4c4e2f0a9b8c7d6e5f4a3b2c1",
+                "origin": {"type": "utility"},
+                "expiration_timestamp": str(int(time.time()) + 86400),
+            },
+            "pricing": {"billable": True, "pricing_model": "CBP", "category": "utility"},
+        }
+        if status == "failed":
+            entry["errors"] = [
+                {
+                    "code": error_code or 131026,
+                    "title": "Message undeliverable",
+                    "message": "Message undeliverable",
+                    "error_data": {"details": "Message Undeliverable."},
+                }
+            ]
+            entry.pop("conversation")
+        return self._notification({"statuses": [entry]})
+
+    def inbound_webhook(self, number, text, name="Klient", context_id=None):
+        """The signed notification of a client writing ``text`` from ``number``."""
+        digits = number.lstrip("+")
+        self.window_open.add(digits)
+        message = {
+            "from": digits,
+            "id": f"wamid.IN{next(self._wamids):08X}",
+            "timestamp": str(int(time.time())),
+            "type": "text",
+            "text": {"body": text},
+        }
+        if context_id:
+            message["context"] = {"from": "48221002030", "id": context_id}
+        return self._notification(
+            {"contacts": [{"profile": {"name": name}, "wa_id": digits}], "messages": [message]}
+        )

@@ -158,6 +158,34 @@ def require_mobile(raw: str, region: str | None) -> str:
     return e164
 
 
+def region_of(e164: str) -> str | None:
+    """ISO code of the country an E.164 number belongs to ("+48 22…" -> "PL")."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or None
+    except NumberParseException:
+        return None
+
+
+def mobile_readings(raw: str, regions) -> dict[str, str]:
+    """{region: E.164} for each of ``regions`` in which ``raw`` reads as a mobile.
+
+    What to suggest when a number typed without its country code makes no
+    mobile in the client's country: ``8 686 88960`` is a landline of Łomża in
+    Poland and a mobile in Lithuania. A number written with its country code
+    reads the same everywhere.
+    """
+    readings = {}
+    for region in regions:
+        code = _region_code(region)
+        if code is None or code in readings:
+            continue
+        try:
+            readings[code] = require_mobile(raw, code)
+        except InvalidPhone:
+            continue
+    return {code: e164 for code, e164 in readings.items() if e164}
+
+
 def for_gateway(e164: str, provider: str) -> str:
     """``e164`` written the way ``provider`` expects it in its API."""
     try:

@@ -1,4 +1,4 @@
-"""SMS provider adapters behind one interface (see :mod:`.base`)."""
+"""SMS and WhatsApp provider adapters behind one interface (see :mod:`.base`)."""
 
 from .base import (
     DeliveryReport,
@@ -10,11 +10,13 @@ from .base import (
 from .sandbox import SandboxGateway
 from .smsapi import SmsapiGateway
 from .twilio import TwilioGateway
+from .whatsapp import WhatsAppGateway
 
 PROVIDERS = {
     "sandbox": SandboxGateway,
     "smsapi": SmsapiGateway,
     "twilio": TwilioGateway,
+    "whatsapp": WhatsAppGateway,
 }
 
 
@@ -33,5 +35,6 @@ __all__ = [
     "SendResult",
     "SmsapiGateway",
     "TwilioGateway",
+    "WhatsAppGateway",
     "make_gateway",
 ]

@@ -35,6 +35,10 @@ OPTED_OUT = "opted_out"  # the recipient replied STOP, or is on the provider's b
 # Too many messages to this one number just now: try it again later, but the
 # rest of the batch goes on (it is not the account or the provider).
 NUMBER_BUSY = "number_busy"
+# WhatsApp: free text outside the 24 hours since the client's last message,
+# and a template the account may not (or no longer) use.
+OUTSIDE_WINDOW = "outside_window"
+TEMPLATE = "template"
 
 RETRYABLE = frozenset({RATE_LIMIT, NETWORK, PROVIDER, NUMBER_BUSY})
 # The provider is down or throttling the whole account: every message would
@@ -45,6 +49,7 @@ OUTAGE = frozenset({RATE_LIMIT, NETWORK, PROVIDER})
 DELIVERED = "delivered"
 FAILED = "failed"
 SENT = "sent"
+READ = "read"  # WhatsApp: delivered and opened
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,11 @@ class OutgoingSms:
     number: str  # E.164, with the leading +
     body: str
     sender: str | None = None
+    # WhatsApp: an approved template by name and language, with its numbered
+    # parameters ({{1}}, {{2}}, ...); body is then the text as the client reads it.
+    template: str | None = None
+    language: str | None = None
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,8 +103,9 @@ class SendResult:
 class DeliveryReport:
     provider_ref: str | None
     key: str | None
-    state: str  # DELIVERED, FAILED or SENT (still on its way)
+    state: str  # DELIVERED, READ, FAILED or SENT (still on its way)
     reason: str | None = None
+    number: str | None = None  # the recipient, where the provider says it
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,9 @@ class InboundSms:
     number: str  # as the provider gives it; normalize before use
     text: str
     provider_ref: str | None = None
+    name: str | None = None  # the sender's profile name, where the provider has one
+    # The provider's message this one answers (WhatsApp's context.id), if any.
+    in_reply_to: str | None = None
 
 
 class Gateway(ABC):

@@ -92,6 +92,8 @@ class TwilioGateway(HttpGateway):
         api_url="https://api.twilio.com",
         status_callback=None,
         timeout=DEFAULT_TIMEOUT,
+        concurrency=None,
+        rate=None,
     ):
         if not account_sid or not auth_token:
             raise ValueError("Twilio needs an account SID and an auth token")
@@ -104,6 +106,7 @@ class TwilioGateway(HttpGateway):
         self.timeout = timeout
         self._host = urlsplit(self.api_url).netloc
         self._account_url = f"{self.api_url}/{API_VERSION}/Accounts/{quote(account_sid, safe='')}"
+        self._set_throughput(concurrency, rate)
 
     def _configure_session(self, session):
         session.auth = (self.account_sid, self._secret)
