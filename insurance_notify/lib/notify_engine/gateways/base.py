@@ -98,6 +98,19 @@ class SendResult:
     def failure(cls, key, error_class, code=None, text=None):
         return cls(key, False, error_class=error_class, error_code=code, error_text=text)
 
+    @classmethod
+    def carrying(cls, key, failure, prefix="not tried: ", not_tried=True):
+        """Message ``key`` meets ``failure`` of another: a batch it stopped
+        (not tried), or a lookup made for several messages."""
+        return cls(
+            key,
+            False,
+            error_class=failure.error_class,
+            error_code=failure.error_code,
+            error_text=f"{prefix}{failure.error_text}",
+            not_tried=not_tried,
+        )
+
 
 @dataclass(frozen=True)
 class DeliveryReport:

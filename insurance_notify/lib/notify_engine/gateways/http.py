@@ -163,7 +163,10 @@ class HttpGateway(Gateway):
             return self._transport_failure(f"key={key}", exc, key=key)
         except requests.RequestException as exc:
             return self._transport_failure(f"key={key}", exc, self.lost_answer_note, key=key)
-        result = self._parse_send(key, response)
+        return self._log_result(key, self._parse_send(key, response), response)
+
+    def _log_result(self, key, result, response) -> SendResult:
+        """Log a provider's answer to one message, in the adapter's logger."""
         logger = logging.getLogger(type(self).__module__)
         if result.accepted:
             logger.info(
@@ -201,14 +204,7 @@ class HttpGateway(Gateway):
             # Requests already in flight finish; the ones not started yet are
             # not tried once any of them met a batch-stopping failure.
             if stopped:
-                return SendResult(
-                    message.key,
-                    False,
-                    error_class=stopped[0].error_class,
-                    error_code=stopped[0].error_code,
-                    error_text=f"not tried: {stopped[0].error_text}",
-                    not_tried=True,
-                )
+                return SendResult.carrying(message.key, stopped[0])
             result = self._send_paced(message)
             if self._stops_batch(result):
                 stopped.append(result)

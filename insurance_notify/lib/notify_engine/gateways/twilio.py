@@ -407,14 +407,7 @@ def _code_and_text(payload):
 
 def _lookup_failure(key, failed, not_tried):
     prefix = "not tried: " if not_tried else ""
-    return SendResult(
-        key,
-        False,
-        error_class=failed.error_class,
-        error_code=failed.error_code,
-        error_text=f"{prefix}message lookup failed: {failed.error_text}",
-        not_tried=not_tried,
-    )
+    return SendResult.carrying(key, failed, f"{prefix}message lookup failed: ", not_tried)
 
 
 def _is_e164(number):
