@@ -48,7 +48,7 @@ class InsuranceNotifyAnswer(models.Model):
     def _notify_key(self, item):
         return item.key
 
-    def _notify_templates(self):
+    def _notify_templates(self, variant=False):
         return self.env["sms.template"], self.env["mail.template"]
 
     def _notify_sms_options(self):
