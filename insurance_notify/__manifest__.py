@@ -19,6 +19,7 @@
         "data/whatsapp_template_data.xml",
         "data/ir_cron_data.xml",
         "data/insurance_notify_report_templates.xml",
+        "views/insurance_unsubscribe_templates.xml",
         "views/insurance_notify_message_views.xml",
         "views/insurance_notify_effectiveness_views.xml",
         "views/insurance_notify_batch_views.xml",

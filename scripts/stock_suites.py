@@ -5,15 +5,18 @@ For each list of stock modules, the suites run twice on dedicated databases
 of the same Odoo tree, the way Odoo's own CI runs them (install with
 ``--test-enable``: at-install tests after each module, post-install tests at
 the end): once without the add-on (the baseline) and once with it, installed
-and left as a fresh install leaves it (no demo data: nothing configured).
-A failure that appears only with the add-on fails the comparison.
+and left as a fresh install leaves it. By default without demo data (nothing
+configured); with ``--demo`` both runs install the demo data, as Odoo's
+runbot and OCA's CI do, so the add-on's demo is held to the same rule: it
+changes no stock behaviour. A failure that appears only with the add-on fails
+the comparison.
 
 The baseline depends only on the Odoo tree, so it is cached under
 ``var/stock-suites/`` by a fingerprint of the tree, its requirements, the
 Python version and the module list: a second run costs only the run with
 the add-on.
 
-Usage: stock_suites.py NAME MODULE[,MODULE...] [--tags TAGS]
+Usage: stock_suites.py NAME MODULE[,MODULE...] [--tags TAGS] [--demo]
 Prints its log files' paths, the new failures if any, and as last line
 ``NAME: OK (...)`` or ``NAME: FAILED (...)``; exits 1 on new failures or
 when a run did not finish.
@@ -47,10 +50,10 @@ STATS = re.compile(r"odoo\.tests\.stats: (\w+): (\d+) tests")
 CRITICAL = re.compile(r" CRITICAL \S+ (?P<what>.+?)\s*$")
 
 
-def tree_fingerprint(modules, tags):
+def tree_fingerprint(modules, tags, demo=False):
     """What the baseline depends on: the Odoo tree, its requirements, Python."""
     digest = hashlib.sha256()
-    digest.update(f"{RUNNER_VERSION} {sys.version} {modules} {tags}\n".encode())
+    digest.update(f"{RUNNER_VERSION} {sys.version} {modules} {tags} demo={demo}\n".encode())
     head = subprocess.run(
         ["git", "-C", str(ODOO_PATH), "rev-parse", "HEAD"],
         capture_output=True,
@@ -88,8 +91,9 @@ def psql_run(*args):
     subprocess.run(args, check=True, capture_output=True)
 
 
-def run_suites(db, modules, tags, log):
-    """Install ``modules`` on a new database ``db`` with the tests enabled."""
+def run_suites(db, modules, tags, log, demo=False):
+    """Install ``modules`` on a new database ``db`` with the tests enabled
+    (and their demo data when ``demo``)."""
     psql_run("dropdb", "--if-exists", db)
     filestore = VAR / "data" / "filestore" / db
     subprocess.run(["rm", "-rf", str(filestore)], check=True)
@@ -102,7 +106,7 @@ def run_suites(db, modules, tags, log):
         db,
         "-i",
         modules,
-        "--without-demo=all",
+        *([] if demo else ["--without-demo=all"]),
         "--test-enable",
         "--test-tags",
         tags,
@@ -158,13 +162,16 @@ def main():
     parser.add_argument("modules")
     parser.add_argument("--tags", help="--test-tags; default: the modules' own tests")
     parser.add_argument("--db-prefix", default="insurance_notify_stock")
+    parser.add_argument(
+        "--demo", action="store_true", help="install the demo data in both runs (runbot, OCA CI)"
+    )
     args = parser.parse_args()
     modules = args.modules
     tags = args.tags or ",".join(f"/{module}" for module in modules.split(","))
     folder = VAR / "stock-suites"
     folder.mkdir(parents=True, exist_ok=True)
 
-    key = tree_fingerprint(modules, tags)
+    key = tree_fingerprint(modules, tags, args.demo)
     baseline_file = folder / f"baseline-{args.name}-{key}.json"
     if baseline_file.exists():
         baseline = json.loads(baseline_file.read_text())
@@ -172,13 +179,17 @@ def main():
     else:
         log = folder / f"{args.name}-without-addon.log"
         print(f"{args.name}: running the suites without {ADDON} (log: {log})", flush=True)
-        baseline = run_suites(f"{args.db_prefix}_{args.name}_base", modules, tags, log)
+        baseline = run_suites(
+            f"{args.db_prefix}_{args.name}_base", modules, tags, log, demo=args.demo
+        )
         if baseline["finished"]:
             baseline_file.write_text(json.dumps(baseline, indent=1))
 
     log = folder / f"{args.name}-with-addon.log"
     print(f"{args.name}: running the suites with {ADDON} (log: {log})", flush=True)
-    result = run_suites(f"{args.db_prefix}_{args.name}_addon", f"{modules},{ADDON}", tags, log)
+    result = run_suites(
+        f"{args.db_prefix}_{args.name}_addon", f"{modules},{ADDON}", tags, log, demo=args.demo
+    )
     (folder / f"last-{args.name}.json").write_text(json.dumps(result, indent=1))
 
     new = sorted(set(result["failures"]) - set(baseline["failures"]))

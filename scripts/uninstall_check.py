@@ -2,8 +2,9 @@
 
 Usage: uninstall_check.py ODOO_CONF DATABASE
 
-DATABASE is a scratch copy of a database with the add-on and its demo data
-(so stock SMS are routed to the sandbox gateway). The script uninstalls the
+DATABASE is a scratch copy of a database with the add-on and its demo data.
+The script checks the demo left stock SMS on IAP, routes them to the sandbox
+as `make run` does (route_demo_sms.py), uninstalls the
 add-on, then, in a fresh process (no trace of the add-on's Python classes),
 checks that stock SMS go back to IAP (the composer and the chatter, with IAP
 mocked), and that no view, menu, cron or data record of the add-on is left
@@ -13,6 +14,8 @@ broken. Prints one line per check; exits 1 when one fails.
 import subprocess
 import sys
 from unittest.mock import patch
+
+import route_demo_sms
 
 ADDON = "insurance_notify"
 
@@ -41,9 +44,16 @@ def uninstall(conf, db):
         if module.state != "installed":
             print(f"FAIL: {ADDON} is not installed in {db} ({module.state})")
             return 1
-        if not env.ref("base.main_company").insurance_stock_sms_gateway_id:
-            print("FAIL: the demo data should route stock SMS to the sandbox before uninstalling")
+        if env["res.company"].search([("insurance_stock_sms_gateway_id", "!=", False)]):
+            print("FAIL: the demo data should leave stock SMS on IAP (no company routes them)")
             return 1
+        print("ok: the demo data leaves stock SMS on IAP")
+        # What `make run` does next: uninstalling must undo it.
+        if not route_demo_sms.route(env):
+            print("FAIL: no demo company has a sandbox to route stock SMS to")
+            return 1
+        cr.commit()
+        print("ok: stock SMS routed to the sandbox before uninstalling")
         module.button_immediate_uninstall()
         cr.commit()
     print(f"ok: {ADDON} uninstalled")

@@ -1,9 +1,11 @@
 """Delivery-report webhooks: one public address per gateway, guarded by its secret."""
 
+import functools
 import logging
 import re
+import threading
 
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
 from odoo import http
 from odoo.http import request
@@ -16,6 +18,9 @@ WEBHOOK_SECRET = re.compile(
     r"(/insurance_notify/(?:(?:dlr|inbound)/[A-Za-z0-9_]+|whatsapp)/)[^\s/?\"]+"
 )
 MASK = "***"
+# What every webhook route is: public, called by a provider (no CSRF token,
+# no session cookie to keep).
+WEBHOOK = {"type": "http", "auth": "public", "csrf": False, "save_session": False}
 
 
 def mask_webhook_secrets(text):
@@ -23,9 +28,49 @@ def mask_webhook_secrets(text):
 
 
 class WebhookSecretFilter(logging.Filter):
-    """Masks the secret segment of our webhook routes in a log record."""
+    """Masks the secret segment of our webhook routes in the log records of
+    one request: those of its thread, from the moment its route starts until
+    werkzeug closes its response (the access line is written just before).
+
+    Attached per request, never at import: the loggers of a server with no
+    webhook call carry no filter of ours. A request that fails unexpectedly
+    keeps its filter until a later webhook request finds its thread gone."""
+
+    LOGGERS = ("werkzeug", "odoo.http")
+
+    def __init__(self, thread_id):
+        super().__init__()
+        self.thread_id = thread_id
+
+    @classmethod
+    def attached(cls):
+        """The filters of ours on the loggers now."""
+        return [f for f in logging.getLogger(cls.LOGGERS[0]).filters if isinstance(f, cls)]
+
+    @classmethod
+    def attach(cls):
+        """This thread's filter, attached (once, whatever the retries)."""
+        thread_id = threading.get_ident()
+        alive = {thread.ident for thread in threading.enumerate()}
+        mine = None
+        for log_filter in cls.attached():
+            if log_filter.thread_id == thread_id:
+                mine = log_filter
+            elif log_filter.thread_id not in alive:
+                log_filter.detach()
+        if mine is None:
+            mine = cls(thread_id)
+            for name in cls.LOGGERS:
+                logging.getLogger(name).addFilter(mine)
+        return mine
+
+    def detach(self):
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
 
     def filter(self, record):
+        if record.thread != self.thread_id:
+            return True
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is left to the handler
@@ -35,15 +80,27 @@ class WebhookSecretFilter(logging.Filter):
         return True
 
 
-def install_log_filter(logger_names=("werkzeug", "odoo.http")):
-    """Idempotent: a reloaded module does not stack filters."""
-    for name in logger_names:
-        logger = logging.getLogger(name)
-        logger.filters = [f for f in logger.filters if type(f).__name__ != "WebhookSecretFilter"]
-        logger.addFilter(WebhookSecretFilter())
+def webhook(route):
+    """A webhook route whose address holds a secret: its log lines are masked
+    (see WebhookSecretFilter), and its refusals (404, 403) are answered like
+    its responses, so the filter leaves with the answer."""
+
+    @functools.wraps(route)
+    def masked(*args, **kwargs):
+        log_filter = WebhookSecretFilter.attach()
+        try:
+            response = route(*args, **kwargs)
+        except HTTPException as refusal:
+            # Refused before anything was written: nothing to roll back.
+            response = refusal.get_response()
+        response.call_on_close(log_filter.detach)
+        return response
+
+    return masked
 
 
-install_log_filter()
+def text_response(body="OK", status=200, content_type="text/plain"):
+    return request.make_response(body, headers=[("Content-Type", content_type)], status=status)
 
 
 def gateway_or_404(provider, secret, what="delivery report"):
@@ -69,9 +126,6 @@ def twilio_form_or_403(gateway, own_url, what):
 
 
 class InsuranceNotifyDeliveryReports(http.Controller):
-    def _gateway(self, provider, secret):
-        return gateway_or_404(provider, secret)
-
     def _apply(self, gateway, params):
         reports = gateway._make_adapter().parse_delivery_report(params)
         if not reports or not gateway._apply_delivery_reports(reports):
@@ -83,29 +137,16 @@ class InsuranceNotifyDeliveryReports(http.Controller):
             raise NotFound()
         _logger.info("%s delivery reports applied: %s", gateway.provider, len(reports))
 
-    @http.route(
-        "/insurance_notify/dlr/smsapi/<string:secret>",
-        type="http",
-        auth="public",
-        methods=["GET", "POST"],
-        csrf=False,
-        save_session=False,
-    )
+    @http.route("/insurance_notify/dlr/smsapi/<string:secret>", methods=["GET", "POST"], **WEBHOOK)
+    @webhook
     def smsapi_report(self, secret, **params):
-        gateway = self._gateway("smsapi", secret)
-        self._apply(gateway, params)
-        return request.make_response("OK", headers=[("Content-Type", "text/plain")])
+        self._apply(gateway_or_404("smsapi", secret), params)
+        return text_response()
 
-    @http.route(
-        "/insurance_notify/dlr/twilio/<string:secret>",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
+    @http.route("/insurance_notify/dlr/twilio/<string:secret>", methods=["POST"], **WEBHOOK)
+    @webhook
     def twilio_report(self, secret, **_params):
-        gateway = self._gateway("twilio", secret)
+        gateway = gateway_or_404("twilio", secret)
         form = twilio_form_or_403(gateway, gateway._delivery_report_url(), "delivery report")
         self._apply(gateway, form)
-        return request.make_response("", headers=[("Content-Type", "text/plain")], status=204)
+        return text_response("", status=204)

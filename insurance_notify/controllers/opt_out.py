@@ -2,23 +2,14 @@
 
 import logging
 
-from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.http import request
 
-from .main import gateway_or_404, twilio_form_or_403
+from .main import WEBHOOK, gateway_or_404, text_response, twilio_form_or_403, webhook
 
 _logger = logging.getLogger(__name__)
-
-PAGE = Markup(
-    """<!DOCTYPE html>
-<html><head><meta charset="utf-8"/><meta name="viewport" content="width=device-width"/>
-<title>%(title)s</title></head>
-<body style="font-family: sans-serif; max-width: 36em; margin: 3em auto;">
-<h1>%(title)s</h1><p>%(text)s</p>%(form)s</body></html>"""
-)
 
 
 class InsuranceNotifyOptOut(http.Controller):
@@ -34,42 +25,25 @@ class InsuranceNotifyOptOut(http.Controller):
         )
 
     @http.route(
-        "/insurance_notify/inbound/smsapi/<string:secret>",
-        type="http",
-        auth="public",
-        methods=["GET", "POST"],
-        csrf=False,
-        save_session=False,
+        "/insurance_notify/inbound/smsapi/<string:secret>", methods=["GET", "POST"], **WEBHOOK
     )
+    @webhook
     def smsapi_inbound(self, secret, **params):
-        gateway = gateway_or_404("smsapi", secret, "inbound message")
-        self._inbound(gateway, params)
-        return request.make_response("OK", headers=[("Content-Type", "text/plain")])
+        self._inbound(gateway_or_404("smsapi", secret, "inbound message"), params)
+        return text_response()
 
-    @http.route(
-        "/insurance_notify/inbound/twilio/<string:secret>",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
+    @http.route("/insurance_notify/inbound/twilio/<string:secret>", methods=["POST"], **WEBHOOK)
+    @webhook
     def twilio_inbound(self, secret, **_params):
         gateway = gateway_or_404("twilio", secret, "inbound message")
         form = twilio_form_or_403(gateway, gateway.sudo().inbound_url, "inbound message")
         self._inbound(gateway, form)
         # Empty TwiML: no automatic answer from us (Twilio confirms STOP itself).
-        return request.make_response(
-            "<Response/>", headers=[("Content-Type", "text/xml")], status=200
-        )
+        return text_response("<Response/>", content_type="text/xml")
 
     # ------------------------------------------------------------------
     # E-mail unsubscribe
     # ------------------------------------------------------------------
-
-    def _page(self, title, text, form=""):
-        html = PAGE % {"title": title, "text": text, "form": form}
-        return request.make_response(html, headers=[("Content-Type", "text/html; charset=utf-8")])
 
     @http.route(
         "/insurance_notify/unsubscribe/<int:partner_id>/<string:token>",
@@ -88,17 +62,20 @@ class InsuranceNotifyOptOut(http.Controller):
         env = request.env
         if request.httprequest.method == "GET":
             # Mail scanners open links: only the button (a POST) unsubscribes.
-            form = Markup(
-                '<form method="post"><button type="submit" style="font-size: 1.1em;">'
-                "%s</button></form>"
-            ) % env._("Unsubscribe")
             return self._page(
                 env._("Unsubscribe"),
                 env._("Stop e-mails from us to %(email)s?", email=email),
-                form,
+                button=env._("Unsubscribe"),
             )
         partner._insurance_unsubscribe(email)
         return self._page(
             env._("You are unsubscribed"),
             env._("We will send no more e-mails to %(email)s.", email=email),
+        )
+
+    def _page(self, title, text, button=None):
+        """The unsubscribe screen (views/insurance_unsubscribe_templates.xml)."""
+        return request.render(
+            "insurance_notify.unsubscribe_page",
+            {"title": title, "text": text, "button": button, "lang": request.env.lang},
         )

@@ -15,20 +15,14 @@ from odoo import http
 from odoo.http import request
 
 from ..lib.notify_engine.gateways.whatsapp import signature_ok, verify_subscription
-from .main import gateway_or_404
+from .main import WEBHOOK, gateway_or_404, webhook
 
 _logger = logging.getLogger(__name__)
 
 
 class InsuranceNotifyWhatsapp(http.Controller):
-    @http.route(
-        "/insurance_notify/whatsapp/<string:secret>",
-        type="http",
-        auth="public",
-        methods=["GET", "POST"],
-        csrf=False,
-        save_session=False,
-    )
+    @http.route("/insurance_notify/whatsapp/<string:secret>", methods=["GET", "POST"], **WEBHOOK)
+    @webhook
     def whatsapp_webhook(self, secret, **_params):
         gateway = gateway_or_404("whatsapp", secret, "webhook")
         settings = gateway.sudo()

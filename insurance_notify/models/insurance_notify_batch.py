@@ -20,7 +20,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.addons.base.models.res_partner import _tz_get
 
 from ..lib.notify_engine import sms
-from .notify_event_sources import SOURCES
 
 # What a bulk send can be about; service reminders rest on the contract.
 TARGETS = [
@@ -235,7 +234,8 @@ class InsuranceNotifyBatch(models.Model):
             if batch.kind == "broadcast" or batch.target == "all_clients":
                 batch.res_model = "res.partner"
             else:
-                batch.res_model = SOURCES[batch.target or "policy_expiry"].model
+                sources = self._notify_event_sources()
+                batch.res_model = sources[batch.target or "policy_expiry"].model
 
     def _is_marketing(self):
         self.ensure_one()
@@ -339,7 +339,8 @@ class InsuranceNotifyBatch(models.Model):
         """(consent mode, specific consent field): an override lifts the consent a
         service reminder asks for (a blacklist still stops it)."""
         self.ensure_one()
-        source = SOURCES.get(self.target) if not self._is_marketing() else None
+        sources = self._notify_event_sources()
+        source = sources.get(self.target) if not self._is_marketing() else None
         mode = "none" if self.consent_override else self.consent_mode
         return mode, source.specific_consent if source else None
 

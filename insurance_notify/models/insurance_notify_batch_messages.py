@@ -9,18 +9,20 @@ from odoo.tools import SQL
 
 from ..lib.notify_engine import sms
 from .insurance_notify_sender import QueueItem
-from .notify_event_sources import SOURCES, event_filters, events_sql
+from .notify_event_sources import event_filters
 
 # Clients with a valid policy, in the columns of the event sources, so that the
 # same filters apply; one row per client.
-ALL_CLIENTS = """
+ALL_CLIENTS = SQL(
+    """
     SELECT DISTINCT ON (p.partner_id) p.partner_id AS res_id, p.partner_id,
            NULL::int AS policy_id, NULL::date AS event_date, p.company_id, p.insurer_id,
            p.product_id, p.user_id, p.sales_channel, p.state AS policy_state, NULL AS skip
       FROM insurance_policy p
       JOIN res_partner r ON r.id = p.partner_id
      WHERE r.active AND NOT COALESCE(r.is_insurer, FALSE) AND p.state = 'valid'
-"""
+    """
+)
 
 ALREADY_REMINDED_WITHIN = timedelta(hours=24)
 # What a resumed message takes from the queue's preparation: where and when it
@@ -60,10 +62,10 @@ class InsuranceNotifyBatch(models.Model):
             event_filters(self.company_id, self.insurer_ids, self.product_ids, self.user_ids)
         ]
         if self.target == "all_clients":
-            events = SQL(ALL_CLIENTS)
+            events = ALL_CLIENTS
         else:
             today = self.env["insurance.notify.message"]._today()
-            events = events_sql(SOURCES[self.target], today, self.company_id)
+            events = self._notify_event_sources()[self.target].query(today, self.company_id)
             # Only what is still to come and still concerns the client.
             conditions += [
                 SQL("e.event_date >= %s", self.date_from or today),

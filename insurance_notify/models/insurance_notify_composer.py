@@ -14,7 +14,6 @@ from odoo import models
 from odoo.tools import plaintext2html
 
 from ..lib.notify_engine import compose, sms
-from .insurance_notify_dispatch import OUTAGE_RETRY
 from .insurance_template_check import TemplateCodeError
 
 _logger = logging.getLogger(__name__)
@@ -243,7 +242,7 @@ class InsuranceNotifyComposer(models.AbstractModel):
                 message.write(
                     {
                         "state": "queued",
-                        "scheduled_at": now + OUTAGE_RETRY,
+                        "scheduled_at": now + message._outage_retry(),
                         "reason_code": "internal_error",
                         "reason_params": {"detail": type(error).__name__},
                     }

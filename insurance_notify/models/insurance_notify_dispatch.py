@@ -33,15 +33,21 @@ from ..lib.notify_engine.gateways.whatsapp import NOT_CONNECTED
 
 _logger = logging.getLogger(__name__)
 
-# At most this many messages are 'sending' at once per worker: a crash leaves
-# no more than one chunk for recovery.
-CHUNK = 20
-# A message 'sending' for longer was left by a crashed worker.
-SENDING_TIMEOUT = timedelta(minutes=15)
-# Refusals worth trying again (a busy number) are tried this many times.
-MAX_ATTEMPTS = 5
-# While a provider is down, its messages wait this long between tries.
-OUTAGE_RETRY = timedelta(minutes=10)
+# The dispatcher's limits, which an administrator may tune in System Parameters
+# (ir.config_parameter): name -> (parameter, default, lowest, highest). A
+# missing, unreadable or out-of-range value means the default (and a warning),
+# so a typo neither stops the queue nor floods a provider.
+LIMITS = {
+    # At most this many messages are 'sending' at once per worker: a crash
+    # leaves no more than one chunk for recovery.
+    "chunk_size": ("insurance_notify.dispatch_chunk_size", 20, 1, 500),
+    # A message 'sending' for longer (minutes) was left by a crashed worker.
+    "sending_timeout": ("insurance_notify.sending_timeout_minutes", 15, 5, 1440),
+    # Refusals worth trying again (a busy number) are tried this many times.
+    "max_attempts": ("insurance_notify.max_attempts", 5, 1, 20),
+    # While a provider is down, its messages wait this long (minutes) between tries.
+    "outage_retry": ("insurance_notify.outage_retry_minutes", 10, 1, 1440),
+}
 # The time limit assumed when the server sets none (Odoo's default
 # limit_time_real): a run still ends in time for the worker's other crons.
 DEFAULT_CRON_LIMIT = 120
@@ -62,7 +68,26 @@ class InsuranceNotifyDispatch(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_dispatch(self, batch_size=CHUNK):
+    def _dispatch_limit(self, name):
+        """One of the dispatcher's LIMITS, from its system parameter."""
+        param, default, lowest, highest = LIMITS[name]
+        raw = self.env["ir.config_parameter"].sudo().get_param(param)
+        if raw in (None, False, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        if value is None or not lowest <= value <= highest:
+            _logger.warning(
+                "System parameter %s=%r is not a whole number from %s to %s: %s is used",
+                param, raw, lowest, highest, default,
+            )  # fmt: skip
+            return default
+        return value
+
+    @api.model
+    def _cron_dispatch(self, batch_size=None):
         """Send what is due, chunk by chunk, each committed, for as long as
         the time budget lasts (``_dispatch_budget``). Then report the work
         left through ``ir.cron._notify_progress``: Odoo calls the cron again
@@ -71,6 +96,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         deadline = self._dispatch_clock() + self._dispatch_budget()
         limited = self._dispatch_budget_applies()
         now = self._now()
+        batch_size = batch_size or self._dispatch_limit("chunk_size")
         self._recover_sending(now)
         due = [("state", "=", "queued"), ("scheduled_at", "<=", now)]
         total = self.search_count(due)
@@ -175,7 +201,14 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         a provider with idempotency keys refuses a key it has sent; one without
         is asked first (``lookup_needed``)."""
         stale = self.search(
-            [("state", "=", "sending"), ("sending_since", "<", now - SENDING_TIMEOUT)]
+            [
+                ("state", "=", "sending"),
+                (
+                    "sending_since",
+                    "<",
+                    now - timedelta(minutes=self._dispatch_limit("sending_timeout")),
+                ),
+            ]
         )
         handed = stale.filtered(lambda m: m.channel == "email" and m.mail_mail_id)
         handed._settle_interrupted_emails(now)
@@ -235,11 +268,15 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         )
         waiting.write(
             {
-                "scheduled_at": now + OUTAGE_RETRY,
+                "scheduled_at": now + self._outage_retry(),
                 "reason_code": "provider_down",
                 "reason_params": {"detail": "unavailable"},
             }
         )
+
+    @api.model
+    def _outage_retry(self):
+        return timedelta(minutes=self._dispatch_limit("outage_retry"))
 
     # ------------------------------------------------------------------
     # One chunk
@@ -274,7 +311,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
             sending.filtered(lambda m: m.state == "sending" and m.channel != "email").write(
                 {
                     "state": "queued",
-                    "scheduled_at": now + OUTAGE_RETRY,
+                    "scheduled_at": now + self._outage_retry(),
                     "lookup_needed": True,
                     "reason_code": "internal_error",
                     "reason_params": {"detail": type(error).__name__},
@@ -491,7 +528,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 continue  # the send fails them with the reason
             since = min(g[0].sending_since or now for g in gateway_groups)
             since = since.replace(tzinfo=timezone.utc)  # noqa: UP017 - Odoo's naive UTC
-            results = adapter.find_sent([g._outgoing(gateway) for g in gateway_groups], since)
+            # The adapter's connections live as long as this chunk's lookups.
+            with adapter:
+                results = adapter.find_sent([g._outgoing(gateway) for g in gateway_groups], since)
             for group, result in zip(gateway_groups, results, strict=True):
                 if result is None:
                     continue
@@ -532,7 +571,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                     }
                 )
                 continue
-            results = adapter.send([group._outgoing(gateway) for group in gateway_groups])
+            # The adapter's connections live as long as this chunk's sends.
+            with adapter:
+                results = adapter.send([group._outgoing(gateway) for group in gateway_groups])
             for group, result in zip(gateway_groups, results, strict=True):
                 group._write_result(result, now)
                 if result.outage:
@@ -594,7 +635,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
             self.write(
                 {
                     "state": "queued",
-                    "scheduled_at": now + OUTAGE_RETRY,
+                    "scheduled_at": now + self._outage_retry(),
                     "lookup_needed": result.error_class == base.NETWORK
                     and not result.not_tried
                     and result.error_code != NOT_CONNECTED,
@@ -605,7 +646,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
             )
             return
         attempts = self[0].attempts + 1
-        if result.retryable and attempts < MAX_ATTEMPTS and not interactive:
+        if result.retryable and attempts < self._dispatch_limit("max_attempts") and not interactive:
             self.write(
                 {
                     "state": "queued",

@@ -333,7 +333,8 @@ class InsuranceNotifyGateway(models.Model):
         except ValueError as error:
             ok, answer = False, str(error)
         else:
-            ok, answer = adapter.test_connection()
+            with adapter:
+                ok, answer = adapter.test_connection()
         _logger.info("SMS gateway %s connection test: %s", self.id, "ok" if ok else "failed")
         title = self.env._("Connection works") if ok else self.env._("Connection failed")
         provider = dict(self._fields["provider"]._description_selection(self.env))[self.provider]

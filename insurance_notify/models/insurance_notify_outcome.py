@@ -18,8 +18,6 @@ the comparison honest. The report decides which states to compare.
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .notify_event_sources import SOURCES
-
 DEFAULT_GRACE_DAYS = 30
 
 
@@ -71,7 +69,8 @@ class InsuranceNotifyOutcome(models.AbstractModel):
             restrict = SQL("m.res_model = %s AND m.res_id = ANY(%s)", res_model, list(res_ids))
             days = dict.fromkeys(days, f"DATE '{today.isoformat()}'")
         settled = self._settle_not_applicable(restrict)
-        for event_type, source in SOURCES.items():
+        sources = self.env["insurance.notify.sender"]._notify_event_sources()
+        for event_type, source in sources.items():
             if not source.outcome_on or (res_model and source.model != res_model):
                 continue
             settled += self._settle_event_type(event_type, source, restrict, today, days)
@@ -83,7 +82,8 @@ class InsuranceNotifyOutcome(models.AbstractModel):
     def _settle_not_applicable(self, restrict):
         """Pending messages whose sender asks for nothing measurable (no rule,
         or a rule of an event without an outcome) are not applicable."""
-        measured = [event for event, source in SOURCES.items() if source.outcome_on]
+        sources = self.env["insurance.notify.sender"]._notify_event_sources()
+        measured = [event for event, source in sources.items() if source.outcome_on]
         self.env.cr.execute(
             SQL(
                 """

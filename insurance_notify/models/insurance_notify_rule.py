@@ -7,7 +7,7 @@ from odoo.tools import SQL
 
 from ..lib.notify_engine import experiment, schedule
 from .insurance_notify_sender import QueueItem
-from .notify_event_sources import SOURCES, event_filters, events_sql
+from .notify_event_sources import event_filters
 
 # One event a rule is due to remind of, as the planner's query yields it.
 Occurrence = namedtuple(
@@ -206,8 +206,9 @@ class InsuranceNotifyRule(models.Model):
 
     @api.depends("event_type")
     def _compute_res_model(self):
+        sources = self._notify_event_sources()
         for rule in self:
-            source = SOURCES.get(rule.event_type)
+            source = sources.get(rule.event_type)
             rule.res_model = source.model if source else False
 
     @api.depends(
@@ -495,7 +496,7 @@ class InsuranceNotifyRule(models.Model):
         return self.event_type
 
     def _notify_measures_outcome(self):
-        return bool(SOURCES[self.event_type].outcome_on)
+        return bool(self._notify_event_sources()[self.event_type].outcome_on)
 
     def _notify_key(self, item):
         return (
@@ -504,7 +505,7 @@ class InsuranceNotifyRule(models.Model):
         )
 
     def _notify_is_late(self, message, today):
-        source = SOURCES[self.event_type]
+        source = self._notify_event_sources()[self.event_type]
         if source.after or not message.event_date or message.event_date >= today:
             return None
         return "birthday_passed" if self.event_type == "birthday" else "event_passed"
@@ -518,12 +519,12 @@ class InsuranceNotifyRule(models.Model):
     def _consent_requirements(self):
         """(consent mode, res.partner field of the specific consent or None)."""
         self.ensure_one()
-        return self.consent_mode, SOURCES[self.event_type].specific_consent
+        return self.consent_mode, self._notify_event_sources()[self.event_type].specific_consent
 
     def _find_occurrences(self, first_day, today):
         """Rows (res_id, partner_id, policy_id, offset, event_date) whose day
         falls in [first_day, today]; one per record, the latest missed one."""
-        source = SOURCES[self.event_type]
+        source = self._notify_event_sources()[self.event_type]
         offsets = list(self._parsed_offsets())
         # The day an occurrence is due: before the event, or after it (overdue).
         sign = 1 if source.after else -1
@@ -547,7 +548,7 @@ class InsuranceNotifyRule(models.Model):
                AND %(filters)s
              ORDER BY e.res_id, %(sign)s * o.days DESC
             """,
-            events=events_sql(source, today, self.company_id),
+            events=source.query(today, self.company_id),
             offsets=offsets,
             sign=sign,
             first=first_day,
@@ -564,7 +565,7 @@ class InsuranceNotifyRule(models.Model):
         """For a send by hand: per record, the occurrence whose day passed last
         (or, when none has yet, the next one), so that the automatic run finds
         its key taken and does not send it again."""
-        source = SOURCES[self.event_type]
+        source = self._notify_event_sources()[self.event_type]
         offsets = self._parsed_offsets()
         self.env.flush_all()
         rows = self.env.execute_query(
@@ -574,7 +575,7 @@ class InsuranceNotifyRule(models.Model):
                   FROM (%s) AS e
                  WHERE e.res_id = ANY(%s) AND e.event_date IS NOT NULL AND %s
                 """,
-                events_sql(source, today, self.company_id),
+                source.query(today, self.company_id),
                 records.ids,
                 self._event_filters(),
             )

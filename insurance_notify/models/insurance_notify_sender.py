@@ -17,6 +17,7 @@ from odoo.tools import SQL
 from odoo.addons.base.models.res_partner import _tz_get
 
 from ..lib.notify_engine import consent, phone, schedule
+from .notify_event_sources import BASE_SOURCES
 from .notify_reasons import CONSENT_REASONS, MISSING_ADDRESS
 
 # The address a sender reaches a partner at, and why not (a reason code) or None.
@@ -177,6 +178,20 @@ class InsuranceNotifySender(models.AbstractModel):
     def _check_sms_max_parts(self):
         if any(sender.sms_max_parts < 0 for sender in self):
             raise ValidationError(self.env._("The maximum number of SMS parts cannot be negative."))
+
+    # ------------------------------------------------------------------
+    # Where events come from
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _notify_event_sources(self):
+        """{event type: EventSource} of this database (notify_event_sources.py).
+
+        A module adds event types by extending this method through
+        ``super()`` (the Accounting bridge adds invoices): they then exist in
+        the databases where that module is installed, and only there. A new
+        dict at each call, so no caller can change another's."""
+        return dict(BASE_SOURCES)
 
     # ------------------------------------------------------------------
     # What every message of this sender is sent with

@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.sql import create_unique_index, index_exists
 
 from . import entry_bounds
 from .insurance_import_mixin import constraint_message
@@ -189,20 +190,21 @@ class InsurancePolicy(models.Model):
         result = super()._auto_init()
         cr = self.env.cr
         index = "insurance_policy_number_company_ci_unique"
-        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [index])
-        if cr.fetchone():
+        if index_exists(cr, index):
             return result
         # Numbers are stored trimmed; one whose trimmed form another policy of
         # its company has keeps its spaces (reported below), nothing is merged.
         cr.execute(
-            """
+            SQL(
+                """
             UPDATE insurance_policy p SET name = trim(p.name)
              WHERE p.name != trim(p.name)
                AND NOT EXISTS (
                    SELECT 1 FROM insurance_policy o
                     WHERE o.id != p.id AND o.company_id = p.company_id
                       AND lower(trim(o.name)) = lower(trim(p.name)))
-            """
+                """
+            )
         )
         clashes = self._number_clashes()
         if clashes:
@@ -212,12 +214,7 @@ class InsurancePolicy(models.Model):
                 "; ".join(", ".join(names) for names in clashes[:20]),
             )
             return result
-        cr.execute(
-            SQL(
-                "CREATE UNIQUE INDEX %s ON insurance_policy (company_id, lower(trim(name)))",
-                SQL.identifier(index),
-            )
-        )
+        create_unique_index(cr, index, self._table, ["company_id", "lower(trim(name))"])
         return result
 
     @api.model

@@ -64,7 +64,8 @@ class SmsSms(models.Model):
                 )
             )
         try:
-            results = gateway._make_adapter().send([sms for _record, sms in outgoing])
+            with gateway._make_adapter() as adapter:
+                results = adapter.send([sms for _record, sms in outgoing])
         except Exception:
             _logger.warning("Sending %s SMS through gateway %s failed", len(outgoing), gateway.id)
             if raise_exception:

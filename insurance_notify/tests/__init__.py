@@ -36,6 +36,7 @@ from . import test_template_languages
 from . import test_tour
 from . import test_broker_day
 from . import test_broker_day_tour
+from . import test_dispatch_limits
 from . import test_template_code
 from . import test_template_companies
 from . import test_replies

@@ -74,6 +74,11 @@ class TestGatewayChoice(NotifyCase):
             # A rule that names the sandbox itself still says so.
             rule.sudo().gateway_id = self.sandbox
             self.assertEqual(rule.sms_gateway_notice, "sandbox")
+        # The demo leaves stock SMS on IAP; once an administrator (or make
+        # run) chooses the sandbox for them, its form says so too.
+        self.assertFalse(self.sandbox.sends_stock_sms)
+        self.company.insurance_stock_sms_gateway_id = self.sandbox
+        self.sandbox.invalidate_recordset(["sends_stock_sms"])
         self.assertTrue(self.sandbox.sends_stock_sms)
         self.assertFalse(gateway.sends_stock_sms)
 

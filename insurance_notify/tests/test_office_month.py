@@ -21,7 +21,6 @@ import pytz
 from odoo.tests.common import new_test_user
 
 from odoo.addons.insurance_notify.models.insurance_notify_sender import QueueItem
-from odoo.addons.insurance_notify.models.notify_event_sources import SOURCES
 
 from ..lib.notify_engine.gateways import SmsapiGateway, TwilioGateway
 from .sim_providers import StatefulCase
@@ -247,7 +246,7 @@ class TestOfficeMonth(StatefulCase):
         Message = self.Message.sudo()
         problems = []
         for rule in self.rules:
-            after = SOURCES[rule.event_type].after
+            after = rule._notify_event_sources()[rule.event_type].after
             for (model, res_id), entered in self.created.items():
                 if model != rule.res_model:
                     continue

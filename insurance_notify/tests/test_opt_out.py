@@ -193,6 +193,9 @@ class TestOptOut(NotifyHttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertIn("jan.stop@example.com", page.text)
         self.assertIn("<form", page.text)
+        # The QWeb page of the add-on (views/insurance_unsubscribe_templates.xml).
+        self.assertIn('<meta name="robots" content="noindex"', page.text)
+        self.assertIn('name="confirm"', page.text)
         self.assertFalse(self.email_blacklisted(), "opening the link changes nothing")
 
         done = self.url_open(url, data={"confirm": "1"})

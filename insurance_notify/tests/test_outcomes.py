@@ -76,6 +76,9 @@ class OutcomeCase(NotifyCase):
             [
                 {
                     "name": f"Klient {i}",
+                    # The agency's own clients: partner events (birthday,
+                    # consent renewal) reach only a company's clients.
+                    "company_id": self.env.company.id,
                     "mobile": f"+48 601 {i // 1000:03d} {i % 1000:03d}",
                     "country_id": self.env.ref("base.pl").id,
                     "tz": "Europe/Warsaw",
@@ -268,7 +271,13 @@ class TestOutcomes(OutcomeCase):
                 "sms_template_id": template.id,
             }
         )
-        self.client.write({"birthdate": self.TODAY.replace(year=1980), "consent_birthday": True})
+        self.client.write(
+            {
+                "company_id": self.env.company.id,
+                "birthdate": self.TODAY.replace(year=1980),
+                "consent_birthday": True,
+            }
+        )
         self.run_crons()
         message = self.messages_of(self.client)
         self.assertEqual(len(SandboxGateway.outbox), 1)

@@ -10,11 +10,14 @@ alone; the webhook secret never reaches the access log.
 """
 
 import logging
+import threading
+import time
 from datetime import timedelta
 
 from odoo.tests import JsonRpcException, tagged
 from odoo.tools import mute_logger
 
+from ..controllers.main import WebhookSecretFilter
 from ..lib.notify_engine.gateways import SandboxGateway
 from .common import NotifyHttpCase, warsaw
 from .sms_common import make_smsapi_gateway
@@ -333,12 +336,51 @@ class TestSecurityOverHttp(NotifyHttpCase):
 
     def test_the_webhook_secret_never_reaches_the_access_log(self):
         secret = self.gateway.webhook_secret
+        # Nothing of ours on the process's loggers outside a webhook request
+        # (none is attached at import).
+        self.assertEqual(settled_filters(), [])
         with self.assertLogs("werkzeug", level=logging.INFO) as logs:
-            self.url_open(f"/insurance_notify/dlr/smsapi/{secret}?MsgId=X&status=404")
-            self.url_open(f"/insurance_notify/inbound/smsapi/{secret}?sms_text=hi&sms_from=1")
+            refused = self.url_open(f"/insurance_notify/dlr/smsapi/{secret}?MsgId=X&status=404")
+            taken = self.url_open(
+                f"/insurance_notify/inbound/smsapi/{secret}?sms_text=hi&sms_from=1"
+            )
+        self.assertEqual((refused.status_code, taken.status_code), (404, 200))
         lines = "\n".join(logs.output)
         self.assertIn("/insurance_notify/dlr/smsapi/***", lines)
+        self.assertIn("/insurance_notify/inbound/smsapi/***", lines)
         self.assertNotIn(secret, lines)
+        # Each request's filter leaves with its answer (closed just after the
+        # client read it).
+        self.assertEqual(settled_filters(), [])
+
+    def test_a_requests_filter_touches_no_other_requests_lines(self):
+        secret = self.gateway.webhook_secret
+        log_filter = WebhookSecretFilter.attach()
+        try:
+            self.assertIs(WebhookSecretFilter.attach(), log_filter, "once per request")
+            with self.assertLogs("odoo.http", level=logging.INFO) as logs:
+                logging.getLogger("odoo.http").info("GET /insurance_notify/dlr/smsapi/%s", secret)
+                other = threading.Thread(
+                    target=logging.getLogger("odoo.http").info,
+                    args=("GET /insurance_notify/dlr/twilio/%s", "another-request-secret"),
+                )
+                other.start()
+                other.join()
+        finally:
+            log_filter.detach()
+        self.assertNotIn(secret, logs.output[0])
+        self.assertIn("another-request-secret", logs.output[1])
+        self.assertEqual(WebhookSecretFilter.attached(), [])
+
+
+def settled_filters():
+    """Our log filters once the requests served meanwhile have closed their
+    answers (werkzeug closes one just after the client has read it)."""
+    for _wait in range(100):
+        if not WebhookSecretFilter.attached():
+            break
+        time.sleep(0.02)
+    return WebhookSecretFilter.attached()
 
 
 @tagged("post_install", "-at_install")

@@ -156,9 +156,16 @@ class TestDispatcherLength(NotifyCase):
 
     def test_a_rule_without_template_fails_and_stays_failed(self):
         policy = self.make_policy(7)
-        self.make_rule("7")
-        # A rule cannot be saved without one; deleting the template leaves it bare.
-        self.template.unlink()
+        rule = self.make_rule("7")
+        # A rule cannot be saved without one, and a template in use cannot be
+        # deleted; whatever still removes it (SQL, a module) leaves it bare.
+        with self.assertRaises(UserError):
+            self.template.unlink()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE insurance_notify_rule SET sms_template_id = NULL WHERE id = %s", [rule.id]
+        )
+        rule.invalidate_recordset()
         self.run_crons()
         message = self.messages_of(policy)
         self.assertRecordValues(

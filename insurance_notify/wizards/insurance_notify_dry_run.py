@@ -14,7 +14,6 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import format_date
 
 from ..lib.notify_engine import schedule, sms
-from ..models.notify_event_sources import SOURCES
 
 LINE_STATES = [
     ("send", "Will be sent"),
@@ -251,7 +250,8 @@ class InsuranceNotifyDryRunLine(models.TransientModel):
 
     @api.model
     def _selection_record_models(self):
-        models_ = sorted({source.model for source in SOURCES.values()})
+        sources = self.env["insurance.notify.sender"]._notify_event_sources()
+        models_ = sorted({source.model for source in sources.values()})
         names = {
             model.model: model.name
             for model in self.env["ir.model"].sudo().search([("model", "in", models_)])

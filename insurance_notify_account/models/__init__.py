@@ -5,4 +5,4 @@ from . import account_move_line
 from . import insurance_notify_batch
 from . import insurance_notify_message
 from . import insurance_notify_rule
-from . import notify_event_sources
+from . import insurance_notify_sender

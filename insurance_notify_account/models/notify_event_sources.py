@@ -1,9 +1,11 @@
-"""Invoice reminders join the planner's registry of event sources.
+"""Invoice reminders: the two event sources this bridge adds.
 
-The planner, Send now and bulk sends read ``SOURCES`` whatever the event type,
-so adding the two entries here is all they need: no branch in the add-on
-knows about invoices. The module is imported only where this bridge is
-installed (a registry loads the Python of its installed modules).
+The planner, Send now and bulk sends read the sources of their database
+(``insurance.notify.sender._notify_event_sources()``) whatever the event type;
+this bridge's sender extends that method with :data:`INVOICE_SOURCES`
+(insurance_notify_sender.py), so invoices exist as events in the databases
+where the bridge is installed and only there. No branch in the add-on knows
+about invoices, and nothing shared is changed at import.
 
 One event is one receivable line of a posted customer invoice still to pay,
 dated by its due date (``date_maturity``). An invoice with a payment term in
@@ -14,29 +16,38 @@ in-payment invoices (``payment_state``), and lines already settled (residual
 0) yield no row at all: they are not reminded, not even as skipped.
 """
 
-from odoo.addons.insurance_notify.models.notify_event_sources import SOURCES, EventSource
+from types import MappingProxyType
+
+from odoo.tools import SQL
+
+from odoo.addons.insurance_notify.models.notify_event_sources import EventSource
 
 # The WHERE clause repeats the predicate of the partial index created by
 # account.move.line's init() in this bridge (open receivable lines), so the
 # planner's range on date_maturity is an index range scan over open lines only.
-OPEN_RECEIVABLE_LINES = """
+OPEN_RECEIVABLE_LINES = SQL(
+    """
     l.display_type = 'payment_term'
     AND l.parent_state = 'posted'
     AND l.amount_residual > 0
-"""
+    """
+)
 
-INVOICE_LINES = f"""
+INVOICE_LINES = SQL(
+    """
     SELECT l.id AS res_id, m.partner_id, m.policy_id, l.date_maturity AS event_date,
            m.company_id, p.insurer_id, p.product_id, m.invoice_user_id AS user_id,
            p.sales_channel, NULL AS policy_state, NULL AS skip
       FROM account_move_line l
       JOIN account_move m ON m.id = l.move_id
       LEFT JOIN insurance_policy p ON p.id = m.policy_id
-     WHERE {OPEN_RECEIVABLE_LINES}
+     WHERE %s
        AND l.date_maturity IS NOT NULL
        AND m.move_type = 'out_invoice'
        AND m.payment_state IN ('not_paid', 'partial')
-"""
+    """,
+    OPEN_RECEIVABLE_LINES,
+)
 # policy_state is NULL on purpose: an invoice is owed whatever became of the
 # policy it bills (a cancelled policy's last premium is still due), so a
 # rule's "Policies" scope does not skip it.
@@ -51,24 +62,24 @@ INVOICE_PAID_ON = """
     END
 """
 
-INVOICE_SOURCES = {
-    "invoice_due": EventSource(
-        model="account.move.line",
-        # Payment reminders: the client's consent to installment reminders
-        # covers the invoices of their premiums too.
-        specific_consent="consent_installment",
-        events=INVOICE_LINES,
-        outcome_join=INVOICE_OUTCOME_JOIN,
-        outcome_on=INVOICE_PAID_ON,
-    ),
-    "invoice_overdue": EventSource(
-        model="account.move.line",
-        specific_consent="consent_installment",
-        after=True,
-        events=INVOICE_LINES,
-        outcome_join=INVOICE_OUTCOME_JOIN,
-        outcome_on=INVOICE_PAID_ON,
-    ),
-}
-
-SOURCES.update(INVOICE_SOURCES)
+INVOICE_SOURCES = MappingProxyType(
+    {
+        "invoice_due": EventSource(
+            model="account.move.line",
+            # Payment reminders: the client's consent to installment reminders
+            # covers the invoices of their premiums too.
+            specific_consent="consent_installment",
+            events=INVOICE_LINES,
+            outcome_join=INVOICE_OUTCOME_JOIN,
+            outcome_on=INVOICE_PAID_ON,
+        ),
+        "invoice_overdue": EventSource(
+            model="account.move.line",
+            specific_consent="consent_installment",
+            after=True,
+            events=INVOICE_LINES,
+            outcome_join=INVOICE_OUTCOME_JOIN,
+            outcome_on=INVOICE_PAID_ON,
+        ),
+    }
+)

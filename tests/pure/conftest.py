@@ -8,9 +8,29 @@ from Odoo, so these tests run on any machine, with or without an Odoo tree.
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "insurance_notify" / "lib"))
 
-import pytest  # noqa: E402
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """A loopback provider, reached directly (no proxy of the machine)."""
+    from notify_engine.fakes import FakeProvider  # noqa: PLC0415 - after the path is set
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with FakeProvider() as provider:
+        yield provider
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notify_engine.fakes import FakeProvider, Reply
+from notify_engine.fakes import Reply
 from notify_engine.gateways import base
 from notify_engine.gateways.base import REJECTED, OutgoingSms
 from notify_engine.gateways.smsapi import SmsapiGateway
@@ -37,21 +37,6 @@ def ok_answer(message_id="6A1B2C3D", parts=1, idx="k1"):
             }
         ],
     }
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    for name in (
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    with FakeProvider() as provider:
-        yield provider
 
 
 @pytest.fixture

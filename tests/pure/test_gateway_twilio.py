@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from notify_engine.fakes import FakeProvider, FakeTwilio, Reply
+from notify_engine.fakes import FakeTwilio, Reply
 from notify_engine.gateways import SandboxGateway, SmsapiGateway, base
 from notify_engine.gateways.base import OPTED_OUT, REJECTED, OutgoingSms
 from notify_engine.gateways.twilio import TwilioGateway
@@ -40,21 +40,6 @@ def error(code, message="An error", status=400):
         "more_info": f"https://www.twilio.com/docs/errors/{code}",
         "status": status,
     }
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    for name in (
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    with FakeProvider() as provider:
-        yield provider
 
 
 @pytest.fixture

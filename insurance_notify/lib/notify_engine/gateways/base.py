@@ -98,6 +98,19 @@ class SendResult:
     def failure(cls, key, error_class, code=None, text=None):
         return cls(key, False, error_class=error_class, error_code=code, error_text=text)
 
+    @classmethod
+    def carrying(cls, key, failure, prefix="not tried: ", not_tried=True):
+        """Message ``key`` meets ``failure`` of another: a batch it stopped
+        (not tried), or a lookup made for several messages."""
+        return cls(
+            key,
+            False,
+            error_class=failure.error_class,
+            error_code=failure.error_code,
+            error_text=f"{prefix}{failure.error_text}",
+            not_tried=not_tried,
+        )
+
 
 @dataclass(frozen=True)
 class DeliveryReport:
@@ -166,6 +179,16 @@ class Gateway(ABC):
     def test_connection(self) -> tuple[bool, str]:
         """Check credentials without sending anything billable."""
         return True, "ok"
+
+    def close(self) -> None:  # noqa: B027 - optional: the sandbox holds nothing
+        """Let go of what the adapter holds (HTTP connections); it may be used
+        again afterwards, at the cost of new connections."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc_info):
+        self.close()
 
 
 def aware_utc(moment: datetime) -> datetime:

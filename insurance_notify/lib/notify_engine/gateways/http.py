@@ -11,6 +11,11 @@ throughput at the provider; 0: as fast as it answers). A request the provider
 throttles (HTTP 429, Twilio 20429) waits and goes again, up to
 ``throttle_retries`` times, slowing the pace; only a throttle that persists
 stops the batch like an outage.
+
+The adapter's ``requests.Session`` (its connection pool) is opened at the first
+request and closed by :meth:`HttpGateway.close`: callers use an adapter for
+one chunk, ``with make_gateway(...) as adapter:``, so no connection outlives
+the chunk that needed it. Parsing a callback opens none.
 """
 
 from __future__ import annotations
@@ -34,10 +39,20 @@ from .base import (
 
 _logger = logging.getLogger(__name__)
 
+# (connect, read) seconds of every provider request.
+DEFAULT_TIMEOUT = (5, 15)
+
 
 class HttpGateway(Gateway):
     stop_batch_on = frozenset({AUTHORIZATION, RATE_LIMIT, NETWORK, PROVIDER})
     concurrency = 10
+    label = ""  # the provider's name in log lines
+    # What a request whose answer was lost after it went out may mean (none:
+    # the provider dedupes a resend by its key).
+    lost_answer_note = ""
+    # The credential a provider's texts must never echo into our records.
+    _secret = ""
+    _session_obj = None
     rate = 0.0  # requests started per second; 0: no limit
     throttle_retries = 3
     throttle_wait = 0.5  # seconds before the first retry of a throttled request
@@ -83,15 +98,95 @@ class HttpGateway(Gateway):
             wait *= 2
         return result
 
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.concurrency)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+    def _configure_session(self, session: requests.Session) -> None:
+        """Set the provider's authentication on a new session."""
+
+    @property
+    def _session(self) -> requests.Session:
+        if self._session_obj is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.concurrency)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            self._configure_session(session)
+            self._session_obj = session
+        return self._session_obj
+
+    def close(self):
+        if self._session_obj is not None:
+            self._session_obj.close()
+            self._session_obj = None
+
+    def _scrub(self, text):
+        # Provider texts are echoed into our records; never let them carry the secret.
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def _get(self, what, url, params=None):
+        """GET ``url`` (no redirect: the credentials stay on the provider's
+        host): (the response, its JSON or None), or (None, a NETWORK failure)
+        when no answer came."""
+        try:
+            response = self._session.get(
+                url, params=params, timeout=self.timeout, allow_redirects=False
+            )
+        except requests.RequestException as exc:
+            return None, self._transport_failure(what, exc)
+        return response, json_or_none(response)
+
+    def _transport_failure(self, what, exc, note="", key=None):
+        """A request that got no answer: logged and answered by the
+        exception's type only (its text can carry request details)."""
+        name = type(exc).__name__
+        # The adapter's own logger, as its other lines.
+        logging.getLogger(type(self).__module__).warning("%s %s: %s", self.label, what, name)
+        return SendResult.failure(key, NETWORK, None, f"{name} talking to {self._host}{note}")
 
     def _send_one(self, message) -> SendResult:
         raise NotImplementedError
+
+    def _parse_send(self, key, response) -> SendResult:
+        raise NotImplementedError
+
+    def _post_message(self, message, url, data) -> SendResult:
+        """POST one message to the provider; its answer, parsed and logged."""
+        key = message.key
+        try:
+            response = self._session.post(
+                url,
+                data=data,
+                timeout=self.timeout,
+                # A redirect would turn the POST into a GET, and requests would
+                # resend the credentials wherever it points: neither is wanted.
+                allow_redirects=False,
+            )
+        except requests.ConnectTimeout as exc:
+            return self._transport_failure(f"key={key}", exc, key=key)
+        except requests.RequestException as exc:
+            return self._transport_failure(f"key={key}", exc, self.lost_answer_note, key=key)
+        return self._log_result(key, self._parse_send(key, response), response)
+
+    def _log_result(self, key, result, response) -> SendResult:
+        """Log a provider's answer to one message, in the adapter's logger."""
+        logger = logging.getLogger(type(self).__module__)
+        if result.accepted:
+            logger.info(
+                "%s key=%s accepted id=%s parts=%s%s",
+                self.label,
+                key,
+                result.provider_ref,
+                result.parts,
+                " (already sent before)" if result.already_sent else "",
+            )
+        else:
+            logger.warning(
+                "%s key=%s failed: %s (code %s, HTTP %s)",
+                self.label,
+                key,
+                result.error_class,
+                result.error_code,
+                response.status_code,
+            )
+        return result
 
     def _stops_batch(self, result):
         return not result.accepted and result.error_class in self.stop_batch_on
@@ -109,14 +204,7 @@ class HttpGateway(Gateway):
             # Requests already in flight finish; the ones not started yet are
             # not tried once any of them met a batch-stopping failure.
             if stopped:
-                return SendResult(
-                    message.key,
-                    False,
-                    error_class=stopped[0].error_class,
-                    error_code=stopped[0].error_code,
-                    error_text=f"not tried: {stopped[0].error_text}",
-                    not_tried=True,
-                )
+                return SendResult.carrying(message.key, stopped[0])
             result = self._send_paced(message)
             if self._stops_batch(result):
                 stopped.append(result)
@@ -135,3 +223,27 @@ class HttpGateway(Gateway):
                 len(results),
             )
         return results
+
+
+def options(values):
+    """The request parameters among ``values`` that are set (an option off,
+    or a setting left empty, is not sent at all)."""
+    return {name: value for name, value in values.items() if value}
+
+
+def json_or_none(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def str_or_none(value):
+    return None if value in (None, "") else str(value)
+
+
+def int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

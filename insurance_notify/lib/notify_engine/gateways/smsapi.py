@@ -32,31 +32,12 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .base import (
-    AUTHORIZATION,
-    CREDITS,
-    DELIVERED,
-    FAILED,
-    INVALID_NUMBER,
-    NETWORK,
-    NUMBER_BUSY,
-    OPTED_OUT,
-    PROVIDER,
-    RATE_LIMIT,
-    REJECTED,
-    SENDER,
-    SENT,
-    TOO_LONG,
-    DeliveryReport,
-    InboundSms,
-    SendResult,
-)
-from .http import HttpGateway
+from . import base
+from .base import DeliveryReport, InboundSms, SendResult
+from .http import DEFAULT_TIMEOUT, HttpGateway, int_or_none, json_or_none, str_or_none
 
 _logger = logging.getLogger(__name__)
 
-
-DEFAULT_TIMEOUT = (5, 15)
 
 ALREADY_SENT = "53"
 
@@ -67,23 +48,23 @@ BATCH_SIZE = 100
 MAX_PARAMS = 4
 
 # SMSAPI error codes (its documented list of API errors); anything not listed
-# is REJECTED (not retryable), so an unknown answer can never loop.
+# is base.REJECTED (not retryable), so an unknown answer can never loop.
 ERROR_CLASSES = {
-    "11": TOO_LONG,  # too long, empty, or special characters with nounicode
-    "12": TOO_LONG,  # too many parts
-    "13": INVALID_NUMBER,  # invalid, landline or blacklisted number
-    "14": SENDER,
-    "52": NUMBER_BUSY,  # too many attempts to one number (10 within 60 s): later
-    "57": OPTED_OUT,  # the number is on this account's blacklist at SMSAPI
-    "59": OPTED_OUT,  # the number is on the OptOut list
-    "101": AUTHORIZATION,
-    "102": AUTHORIZATION,  # wrong login or password (legacy auth)
-    "105": AUTHORIZATION,  # caller's IP not on the account's allow list
-    "103": CREDITS,
-    "201": PROVIDER,  # internal system error (temporary)
-    "202": RATE_LIMIT,  # too many simultaneous requests, message not sent
-    "203": RATE_LIMIT,
-    "999": PROVIDER,
+    "11": base.TOO_LONG,  # too long, empty, or special characters with nounicode
+    "12": base.TOO_LONG,  # too many parts
+    "13": base.INVALID_NUMBER,  # invalid, landline or blacklisted number
+    "14": base.SENDER,
+    "52": base.NUMBER_BUSY,  # too many attempts to one number (10 within 60 s): later
+    "57": base.OPTED_OUT,  # the number is on this account's blacklist at SMSAPI
+    "59": base.OPTED_OUT,  # the number is on the OptOut list
+    "101": base.AUTHORIZATION,
+    "102": base.AUTHORIZATION,  # wrong login or password (legacy auth)
+    "105": base.AUTHORIZATION,  # caller's IP not on the account's allow list
+    "103": base.CREDITS,
+    "201": base.PROVIDER,  # internal system error (temporary)
+    "202": base.RATE_LIMIT,  # too many simultaneous requests, message not sent
+    "203": base.RATE_LIMIT,
+    "999": base.PROVIDER,
 }
 
 # What GET /profile answers; "points" is missing on subscription accounts.
@@ -103,23 +84,26 @@ _STATUS_NAMES = {
     "410": "ACCEPTED",
 }
 _STATE_BY_NAME = {
-    "DELIVERED": DELIVERED,
-    "SENT": SENT,
-    "QUEUE": SENT,
-    "ACCEPTED": SENT,
+    "DELIVERED": base.DELIVERED,
+    "SENT": base.SENT,
+    "QUEUE": base.SENT,
+    "ACCEPTED": base.SENT,
     # The operator has not answered yet; a later report may still settle it.
-    "UNKNOWN": SENT,
-    "NOT_FOUND": FAILED,
-    "EXPIRED": FAILED,
-    "UNDELIVERED": FAILED,
-    "FAILED": FAILED,
-    "REJECTED": FAILED,
+    "UNKNOWN": base.SENT,
+    "NOT_FOUND": base.FAILED,
+    "EXPIRED": base.FAILED,
+    "UNDELIVERED": base.FAILED,
+    "FAILED": base.FAILED,
+    "REJECTED": base.FAILED,
 }
 
 
 class SmsapiGateway(HttpGateway):
     provider = "smsapi"
-    stop_batch_on = frozenset({AUTHORIZATION, CREDITS, RATE_LIMIT, NETWORK, PROVIDER})
+    label = "SMSAPI"
+    stop_batch_on = frozenset(
+        {base.AUTHORIZATION, base.CREDITS, base.RATE_LIMIT, base.NETWORK, base.PROVIDER}
+    )
 
     def __init__(
         self,
@@ -138,6 +122,7 @@ class SmsapiGateway(HttpGateway):
         if not token:
             raise ValueError("SMSAPI needs an API token")
         self._token = token
+        self._secret = token
         self.sender = sender or None
         self.api_url = api_url.rstrip("/")
         self.test_mode = bool(test_mode)
@@ -148,11 +133,9 @@ class SmsapiGateway(HttpGateway):
         self.batch = bool(batch)
         self._host = urlsplit(self.api_url).netloc
         self._set_throughput(concurrency, rate)
-        self._session = self._new_session()
-        self._session.headers["Authorization"] = f"Bearer {token}"
 
-    def close(self):
-        self._session.close()
+    def _configure_session(self, session):
+        session.headers["Authorization"] = f"Bearer {self._secret}"
 
     # -- sending ---------------------------------------------------------
 
@@ -189,7 +172,7 @@ class SmsapiGateway(HttpGateway):
                 if stop is not None:
                     # The provider is down or the account refused: nothing else is tried.
                     rest = [m for m in messages if m.key not in results]
-                    results.update((m.key, _not_tried(m.key, stop)) for m in rest)
+                    results.update((m.key, SendResult.carrying(m.key, stop)) for m in rest)
                     return [results[m.key] for m in messages]
         results.update((r.key, r) for r in super().send(singles))
         return [results[m.key] for m in messages]
@@ -242,17 +225,18 @@ class SmsapiGateway(HttpGateway):
         what = f"batch of {len(group)} (first key={keys[0]})"
         response, transport_error = self._post(data, what)
         if response is None:
-            return [SendResult.failure(key, NETWORK, None, transport_error) for key in keys]
+            return [SendResult.failure(key, base.NETWORK, None, transport_error) for key in keys]
         first = self._parse_send(keys[0], response)
         if first.error_code and first.error_class not in self.stop_batch_on:
             # Refused as a whole for what may concern only some recipients (a
             # key seen before, a bad text, a busy number): ask one by one,
             # unless every number was named invalid.
-            payload = _json_or_none(response) or {}
+            payload = json_or_none(response) or {}
             invalid = {str(i.get("number")) for i in payload.get("invalid_numbers") or []}
-            if first.error_class == INVALID_NUMBER and invalid.issuperset(numbers):
+            if first.error_class == base.INVALID_NUMBER and invalid.issuperset(numbers):
                 return [
-                    SendResult.failure(key, INVALID_NUMBER, "13", first.error_text) for key in keys
+                    SendResult.failure(key, base.INVALID_NUMBER, "13", first.error_text)
+                    for key in keys
                 ]
             _logger.info("SMSAPI %s refused (code %s): one request each", what, first.error_code)
             return None
@@ -261,11 +245,11 @@ class SmsapiGateway(HttpGateway):
                 SendResult.failure(key, first.error_class, first.error_code, first.error_text)
                 for key in keys
             ]
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         entries = payload.get("list") if isinstance(payload, dict) else None
         if not isinstance(entries, list):
             return [
-                SendResult.failure(k, PROVIDER, None, "provider answer has no message list")
+                SendResult.failure(k, base.PROVIDER, None, "provider answer has no message list")
                 for k in keys
             ]
         by_idx = {str(e.get("idx")): e for e in entries if isinstance(e, dict)}
@@ -279,11 +263,13 @@ class SmsapiGateway(HttpGateway):
             entry = by_idx.get(key)
             if entry is None:
                 if number in invalid:
-                    results.append(SendResult.failure(key, INVALID_NUMBER, "13", "invalid number"))
+                    results.append(
+                        SendResult.failure(key, base.INVALID_NUMBER, "13", "invalid number")
+                    )
                 else:
                     # Not in the answer: a retry is safe, SMSAPI refuses a seen idx.
                     results.append(
-                        SendResult.failure(key, PROVIDER, None, "not in provider answer")
+                        SendResult.failure(key, base.PROVIDER, None, "not in provider answer")
                     )
                 continue
             if entry.get("error") not in (None, ""):
@@ -296,7 +282,7 @@ class SmsapiGateway(HttpGateway):
                 parts = payload.get("parts")
             results.append(
                 SendResult(
-                    key, True, provider_ref=_str_or_none(entry.get("id")), parts=_int_or_none(parts)
+                    key, True, provider_ref=str_or_none(entry.get("id")), parts=int_or_none(parts)
                 )
             )
         accepted = sum(r.accepted for r in results)
@@ -306,57 +292,46 @@ class SmsapiGateway(HttpGateway):
     def _send_one(self, message):
         to = message.number[1:] if message.number.startswith("+") else message.number
         if not to.isdigit():
-            return SendResult.failure(message.key, INVALID_NUMBER, None, "not an E.164 number")
+            return SendResult.failure(message.key, base.INVALID_NUMBER, None, "not an E.164 number")
         data = self._form(message.body, message.sender or self.sender)
         data["to"] = to
         data["idx"] = message.key
         response, transport_error = self._post(data, f"key={message.key}")
         if response is None:
-            return SendResult.failure(message.key, NETWORK, None, transport_error)
+            return SendResult.failure(message.key, base.NETWORK, None, transport_error)
 
-        result = self._parse_send(message.key, response)
-        if result.accepted:
-            _logger.info(
-                "SMSAPI key=%s accepted id=%s parts=%s%s",
-                message.key,
-                result.provider_ref,
-                result.parts,
-                " (already sent: idx seen before)" if result.already_sent else "",
-            )
-        else:
-            _logger.warning(
-                "SMSAPI key=%s failed: %s (code %s, HTTP %s)",
-                message.key,
-                result.error_class,
-                result.error_code,
-                response.status_code,
-            )
-        return result
+        return self._log_result(message.key, self._parse_send(message.key, response), response)
 
     def _parse_send(self, key, response):
         status = response.status_code
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         # A server error or a throttle is temporary whatever its body says (a
         # proxy in front of SMSAPI answers 503 with a JSON error of its own).
         if status >= 500:
-            return SendResult.failure(key, PROVIDER, f"http {status}", "provider server error")
+            return SendResult.failure(key, base.PROVIDER, f"http {status}", "provider server error")
         if status == 429:
-            return SendResult.failure(key, RATE_LIMIT, f"http {status}", "too many requests")
+            return SendResult.failure(key, base.RATE_LIMIT, f"http {status}", "too many requests")
         if isinstance(payload, dict) and payload.get("error") not in (None, ""):
             return self._error_result(key, payload.get("error"), payload.get("message"), payload)
 
         if status in (401, 403):
-            return SendResult.failure(key, AUTHORIZATION, f"http {status}", "authorization failed")
+            return SendResult.failure(
+                key, base.AUTHORIZATION, f"http {status}", "authorization failed"
+            )
         if status >= 300:
-            return SendResult.failure(key, REJECTED, f"http {status}", "unexpected HTTP status")
+            return SendResult.failure(
+                key, base.REJECTED, f"http {status}", "unexpected HTTP status"
+            )
         if payload is None:
             # Resending is safe: if this request did get through, idx makes the
             # retry come back as error 53 (already sent).
-            return SendResult.failure(key, PROVIDER, None, "malformed JSON in provider answer")
+            return SendResult.failure(key, base.PROVIDER, None, "malformed JSON in provider answer")
 
         items = payload.get("list") if isinstance(payload, dict) else None
         if not items or not isinstance(items[0], dict):
-            return SendResult.failure(key, PROVIDER, None, "provider answer has no message list")
+            return SendResult.failure(
+                key, base.PROVIDER, None, "provider answer has no message list"
+            )
         item = items[0]
         if item.get("error") not in (None, ""):
             return self._error_result(key, item.get("error"), item.get("message"), item)
@@ -367,8 +342,8 @@ class SmsapiGateway(HttpGateway):
         return SendResult(
             key,
             True,
-            provider_ref=_str_or_none(item.get("id")),
-            parts=_int_or_none(parts),
+            provider_ref=str_or_none(item.get("id")),
+            parts=int_or_none(parts),
         )
 
     def _error_result(self, key, code, text, payload):
@@ -379,7 +354,7 @@ class SmsapiGateway(HttpGateway):
             ref = None
             items = payload.get("list")
             if isinstance(items, list) and items and isinstance(items[0], dict):
-                ref = _str_or_none(items[0].get("id"))
+                ref = str_or_none(items[0].get("id"))
             return SendResult(
                 key,
                 True,
@@ -388,11 +363,7 @@ class SmsapiGateway(HttpGateway):
                 error_text=text or "idx already used",
                 already_sent=True,
             )
-        return SendResult.failure(key, ERROR_CLASSES.get(code, REJECTED), code, text)
-
-    def _scrub(self, text):
-        # Provider texts are echoed into our records; never let them carry the token.
-        return text.replace(self._token, "***")
+        return SendResult.failure(key, ERROR_CLASSES.get(code, base.REJECTED), code, text)
 
     # -- account check ---------------------------------------------------
 
@@ -404,7 +375,7 @@ class SmsapiGateway(HttpGateway):
         except requests.RequestException as exc:
             _logger.warning("SMSAPI profile check: %s", type(exc).__name__)
             return False, f"{type(exc).__name__} talking to {self._host}"
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         if isinstance(payload, dict) and payload.get("error") not in (None, ""):
             code = str(payload["error"])
             _logger.warning("SMSAPI profile check: error %s", code)
@@ -447,13 +418,13 @@ class SmsapiGateway(HttpGateway):
             state = _STATE_BY_NAME.get(name)
             if state is None:
                 _logger.warning("SMSAPI report with unknown status %s", name)
-                state = SENT
+                state = base.SENT
             reports.append(
                 DeliveryReport(
                     provider_ref=ref,
                     key=key or None,
                     state=state,
-                    reason=name if state == FAILED else None,
+                    reason=name if state == base.FAILED else None,
                 )
             )
         return reports
@@ -471,7 +442,7 @@ class SmsapiGateway(HttpGateway):
             InboundSms(
                 number=number,
                 text=params.get("sms_text") or "",
-                provider_ref=_str_or_none(params.get("MsgId")),
+                provider_ref=str_or_none(params.get("MsgId")),
             )
         ]
 
@@ -548,36 +519,7 @@ def _batches(messages):
             yield group[start : start + BATCH_SIZE]
 
 
-def _not_tried(key, stop):
-    return SendResult(
-        key,
-        False,
-        error_class=stop.error_class,
-        error_code=stop.error_code,
-        error_text=f"not tried: {stop.error_text}",
-        not_tried=True,
-    )
-
-
 def _split(value):
     if value is None:
         return []
     return [part.strip() for part in str(value).split(",")]
-
-
-def _json_or_none(response):
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _str_or_none(value):
-    return None if value in (None, "") else str(value)
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -25,40 +25,21 @@ from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
-import requests
-
-from .base import (
-    AUTHORIZATION,
-    DELIVERED,
-    FAILED,
-    INVALID_NUMBER,
-    NETWORK,
-    OPTED_OUT,
-    PROVIDER,
-    RATE_LIMIT,
-    REJECTED,
-    SENDER,
-    SENT,
-    DeliveryReport,
-    InboundSms,
-    SendResult,
-    aware_utc,
-)
-from .http import HttpGateway
+from . import base
+from .base import DeliveryReport, InboundSms, SendResult, aware_utc
+from .http import DEFAULT_TIMEOUT, HttpGateway, int_or_none, json_or_none, options, str_or_none
 
 _logger = logging.getLogger(__name__)
 
-
-DEFAULT_TIMEOUT = (5, 15)
 API_VERSION = "2010-04-01"
 
 ERROR_CLASSES = {
-    "20003": AUTHORIZATION,
-    "20429": RATE_LIMIT,
-    "21211": INVALID_NUMBER,  # invalid To
-    "21614": INVALID_NUMBER,  # To cannot receive SMS (landline)
-    "21606": SENDER,  # From is not a number of this account / not SMS-capable
-    "21610": OPTED_OUT,
+    "20003": base.AUTHORIZATION,
+    "20429": base.RATE_LIMIT,
+    "21211": base.INVALID_NUMBER,  # invalid To
+    "21614": base.INVALID_NUMBER,  # To cannot receive SMS (landline)
+    "21606": base.SENDER,  # From is not a number of this account / not SMS-capable
+    "21610": base.OPTED_OUT,
 }
 
 
@@ -70,29 +51,32 @@ CLOCK_SKEW = timedelta(minutes=2)
 # send (the message may be there); a throttled lookup is a rate limit, any
 # other refusal (bad credentials included) provider trouble.
 LOOKUP_ERROR_CLASSES = {
-    "20429": RATE_LIMIT,
-    "http 429": RATE_LIMIT,
+    "20429": base.RATE_LIMIT,
+    "http 429": base.RATE_LIMIT,
 }
 
 # datetime.UTC is Python 3.11+; Odoo 18 still runs on 3.10.
 _UTC = timezone.utc  # noqa: UP017
 
 _STATES = {
-    "delivered": DELIVERED,
-    "read": DELIVERED,  # WhatsApp-style channels report reading after delivery
-    "undelivered": FAILED,
-    "failed": FAILED,
-    "canceled": FAILED,
-    "queued": SENT,
-    "accepted": SENT,
-    "scheduled": SENT,
-    "sending": SENT,
-    "sent": SENT,
+    "delivered": base.DELIVERED,
+    "read": base.DELIVERED,  # WhatsApp-style channels report reading after delivery
+    "undelivered": base.FAILED,
+    "failed": base.FAILED,
+    "canceled": base.FAILED,
+    "queued": base.SENT,
+    "accepted": base.SENT,
+    "scheduled": base.SENT,
+    "sending": base.SENT,
+    "sent": base.SENT,
 }
 
 
 class TwilioGateway(HttpGateway):
     provider = "twilio"
+    label = "Twilio"
+    # The request may have reached Twilio before the answer was lost.
+    lost_answer_note = "; the message may have been sent"
     idempotent = False
     # A message lookup reads at most this many pages of this many messages
     # to one number; a longer list is not searched and the lookup fails.
@@ -114,7 +98,7 @@ class TwilioGateway(HttpGateway):
         if not account_sid or not auth_token:
             raise ValueError("Twilio needs an account SID and an auth token")
         self.account_sid = account_sid
-        self._auth_token = auth_token
+        self._secret = auth_token
         self.sender = sender or None
         self.messaging_service_sid = messaging_service_sid or None
         self.api_url = api_url.rstrip("/")
@@ -123,72 +107,37 @@ class TwilioGateway(HttpGateway):
         self._host = urlsplit(self.api_url).netloc
         self._account_url = f"{self.api_url}/{API_VERSION}/Accounts/{quote(account_sid, safe='')}"
         self._set_throughput(concurrency, rate)
-        self._session = self._new_session()
-        self._session.auth = (account_sid, auth_token)
 
-    def close(self):
-        self._session.close()
+    def _configure_session(self, session):
+        session.auth = (self.account_sid, self._secret)
 
     # -- sending ---------------------------------------------------------
 
     def _send_one(self, message):
         number = message.number
         if not _is_e164(number):
-            return SendResult.failure(message.key, INVALID_NUMBER, None, "not an E.164 number")
+            return SendResult.failure(message.key, base.INVALID_NUMBER, None, "not an E.164 number")
         sender = message.sender or self.sender
         if not sender and not self.messaging_service_sid:
             return SendResult.failure(
-                message.key, SENDER, None, "no sender and no messaging service configured"
+                message.key, base.SENDER, None, "no sender and no messaging service configured"
             )
-        data = {"To": number, "Body": message.body}
-        if sender:
-            data["From"] = sender
-        if self.messaging_service_sid:
-            data["MessagingServiceSid"] = self.messaging_service_sid
-        if self.status_callback:
-            data["StatusCallback"] = self.status_callback
-
-        try:
-            response = self._session.post(
-                f"{self._account_url}/Messages.json",
-                data=data,
-                timeout=self.timeout,
-                # requests would resend basic auth to wherever a redirect points.
-                allow_redirects=False,
-            )
-        except requests.ConnectTimeout as exc:
-            return self._transport_failure(message.key, exc, "")
-        except requests.RequestException as exc:
-            # The request may have reached Twilio before the answer was lost.
-            return self._transport_failure(message.key, exc, "; the message may have been sent")
-
-        result = self._parse_send(message.key, response)
-        if result.accepted:
-            _logger.info(
-                "Twilio key=%s accepted sid=%s parts=%s",
-                message.key,
-                result.provider_ref,
-                result.parts,
-            )
-        else:
-            _logger.warning(
-                "Twilio key=%s failed: %s (code %s, HTTP %s)",
-                message.key,
-                result.error_class,
-                result.error_code,
-                response.status_code,
-            )
-        return result
-
-    def _transport_failure(self, key, exc, note):
-        # Only the exception's type: its text can carry request details.
-        name = type(exc).__name__
-        _logger.warning("Twilio key=%s: %s", key, name)
-        return SendResult.failure(key, NETWORK, None, f"{name} talking to {self._host}{note}")
+        data = {
+            "To": number,
+            "Body": message.body,
+            **options(
+                {
+                    "From": sender,
+                    "MessagingServiceSid": self.messaging_service_sid,
+                    "StatusCallback": self.status_callback,
+                }
+            ),
+        }
+        return self._post_message(message, f"{self._account_url}/Messages.json", data)
 
     def _parse_send(self, key, response):
         status = response.status_code
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         if 200 <= status < 300:
             if not isinstance(payload, dict):
                 return SendResult(
@@ -197,31 +146,23 @@ class TwilioGateway(HttpGateway):
             return SendResult(
                 key,
                 True,
-                provider_ref=_str_or_none(payload.get("sid")),
-                parts=_int_or_none(payload.get("num_segments")),
+                provider_ref=str_or_none(payload.get("sid")),
+                parts=int_or_none(payload.get("num_segments")),
             )
 
-        code = None
-        text = None
-        if isinstance(payload, dict):
-            code = _str_or_none(payload.get("code"))
-            text = _str_or_none(payload.get("message"))
+        code, text = _code_and_text(payload)
         text = self._scrub(text) if text else None
         if status >= 500:
-            return SendResult.failure(key, PROVIDER, code or f"http {status}", text)
+            return SendResult.failure(key, base.PROVIDER, code or f"http {status}", text)
         if code in ERROR_CLASSES:
             return SendResult.failure(key, ERROR_CLASSES[code], code, text)
         if status in (401, 403):
-            return SendResult.failure(key, AUTHORIZATION, code or f"http {status}", text)
+            return SendResult.failure(key, base.AUTHORIZATION, code or f"http {status}", text)
         if status == 429:
-            return SendResult.failure(key, RATE_LIMIT, code or f"http {status}", text)
+            return SendResult.failure(key, base.RATE_LIMIT, code or f"http {status}", text)
         return SendResult.failure(
-            key, REJECTED, code or f"http {status}", text or "unexpected HTTP status"
+            key, base.REJECTED, code or f"http {status}", text or "unexpected HTTP status"
         )
-
-    def _scrub(self, text):
-        # Provider texts are echoed into our records; never let them carry the token.
-        return text.replace(self._auth_token, "***")
 
     # -- finding messages whose answer was lost --------------------------
 
@@ -268,13 +209,13 @@ class TwilioGateway(HttpGateway):
         for position, entry in enumerate(candidates):
             if entry.get("body") == message.body:
                 del candidates[position]
-                sid = _str_or_none(entry.get("sid"))
+                sid = str_or_none(entry.get("sid"))
                 _logger.info("Twilio key=%s found sent before as sid=%s", message.key, sid)
                 return SendResult(
                     message.key,
                     True,
                     provider_ref=sid,
-                    parts=_int_or_none(entry.get("num_segments")),
+                    parts=int_or_none(entry.get("num_segments")),
                     already_sent=True,
                 )
         _logger.info("Twilio key=%s not found at Twilio", message.key)
@@ -292,15 +233,9 @@ class TwilioGateway(HttpGateway):
         }
         candidates = []
         for _page in range(self.lookup_max_pages):
-            try:
-                response = self._session.get(
-                    url, params=params, timeout=self.timeout, allow_redirects=False
-                )
-            except requests.RequestException as exc:
-                name = type(exc).__name__
-                _logger.warning("Twilio message lookup: %s", name)
-                return SendResult.failure(None, NETWORK, None, f"{name} talking to {self._host}")
-            payload = _json_or_none(response)
+            response, payload = self._get("message lookup", url, params)
+            if response is None:
+                return payload
             entries = payload.get("messages") if isinstance(payload, dict) else None
             if response.status_code != 200 or not isinstance(entries, list):
                 return self._list_failure(response, payload)
@@ -327,7 +262,7 @@ class TwilioGateway(HttpGateway):
                 # Never follow (with our credentials) an address off this host.
                 _logger.warning("Twilio message lookup: unexpected next page address")
                 return SendResult.failure(
-                    None, PROVIDER, None, "message list gave an unexpected next page address"
+                    None, base.PROVIDER, None, "message list gave an unexpected next page address"
                 )
             url, params = f"{self.api_url}{next_uri}", None
         _logger.warning(
@@ -336,7 +271,7 @@ class TwilioGateway(HttpGateway):
         )
         return SendResult.failure(
             None,
-            PROVIDER,
+            base.PROVIDER,
             None,
             f"more than {self.lookup_max_pages * self.lookup_page_size} messages to the "
             "number since the attempt; not searched to the end",
@@ -344,14 +279,11 @@ class TwilioGateway(HttpGateway):
 
     def _list_failure(self, response, payload):
         status = response.status_code
-        code = text = None
-        if isinstance(payload, dict):
-            code = _str_or_none(payload.get("code"))
-            text = _str_or_none(payload.get("message"))
+        code, text = _code_and_text(payload)
         code = code or f"http {status}"
         _logger.warning("Twilio message lookup: HTTP %s code %s", status, code)
         error_class = LOOKUP_ERROR_CLASSES.get(code) or LOOKUP_ERROR_CLASSES.get(
-            f"http {status}", PROVIDER
+            f"http {status}", base.PROVIDER
         )
         detail = self._scrub(text) if text else "unreadable message list"
         return SendResult.failure(None, error_class, code, f"HTTP {status}: {detail}")
@@ -359,20 +291,11 @@ class TwilioGateway(HttpGateway):
     # -- account check ---------------------------------------------------
 
     def test_connection(self):
-        try:
-            response = self._session.get(
-                f"{self._account_url}.json", timeout=self.timeout, allow_redirects=False
-            )
-        except requests.RequestException as exc:
-            _logger.warning("Twilio account check: %s", type(exc).__name__)
-            return False, f"{type(exc).__name__} talking to {self._host}"
-        payload = _json_or_none(response)
+        response, payload = self._get("account check", f"{self._account_url}.json")
+        if response is None:
+            return False, payload.error_text
         if response.status_code != 200:
-            code = None
-            text = None
-            if isinstance(payload, dict):
-                code = _str_or_none(payload.get("code"))
-                text = _str_or_none(payload.get("message"))
+            code, text = _code_and_text(payload)
             _logger.warning("Twilio account check: HTTP %s code %s", response.status_code, code)
             if response.status_code in (401, 403) or code == "20003":
                 return False, f"authorization failed (HTTP {response.status_code})"
@@ -401,7 +324,7 @@ class TwilioGateway(HttpGateway):
             _logger.warning("Twilio report with unexpected status %s skipped", status)
             return []
         reason = None
-        if state == FAILED:
+        if state == base.FAILED:
             error_code = params.get("ErrorCode")
             reason = f"{status} (error {error_code})" if error_code else status
         return [DeliveryReport(provider_ref=ref, key=None, state=state, reason=reason)]
@@ -441,7 +364,7 @@ class TwilioGateway(HttpGateway):
         for name in sorted(set(params or ())):
             for value in sorted(set(_values(params, name))):
                 payload += name + value
-        digest = hmac.new(self._auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+        digest = hmac.new(self._secret.encode(), payload.encode(), hashlib.sha1).digest()
         return base64.b64encode(digest).decode()
 
 
@@ -475,16 +398,16 @@ def _port_variants(url):
     return [url, without_port, with_port]
 
 
+def _code_and_text(payload):
+    """Twilio's error code and message in an answer's JSON, or None each."""
+    if not isinstance(payload, dict):
+        return None, None
+    return str_or_none(payload.get("code")), str_or_none(payload.get("message"))
+
+
 def _lookup_failure(key, failed, not_tried):
     prefix = "not tried: " if not_tried else ""
-    return SendResult(
-        key,
-        False,
-        error_class=failed.error_class,
-        error_code=failed.error_code,
-        error_text=f"{prefix}message lookup failed: {failed.error_text}",
-        not_tried=not_tried,
-    )
+    return SendResult.carrying(key, failed, f"{prefix}message lookup failed: ", not_tried)
 
 
 def _is_e164(number):
@@ -502,21 +425,3 @@ def _rfc2822(value):
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_UTC)
     return moment.astimezone(_UTC)
-
-
-def _json_or_none(response):
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _str_or_none(value):
-    return None if value in (None, "") else str(value)
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

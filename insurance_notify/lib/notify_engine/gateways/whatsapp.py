@@ -23,61 +23,40 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from .base import (
-    AUTHORIZATION,
-    CREDITS,
-    DELIVERED,
-    FAILED,
-    INVALID_NUMBER,
-    NETWORK,
-    NUMBER_BUSY,
-    OPTED_OUT,
-    OUTSIDE_WINDOW,
-    PROVIDER,
-    RATE_LIMIT,
-    READ,
-    REJECTED,
-    SENDER,
-    SENT,
-    TEMPLATE,
-    DeliveryReport,
-    InboundSms,
-    SendResult,
-    aware_utc,
-)
-from .http import HttpGateway
+from . import base
+from .base import DeliveryReport, InboundSms, SendResult, aware_utc
+from .http import DEFAULT_TIMEOUT, HttpGateway, json_or_none
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = (5, 15)
 API_VERSION = "v21.0"
 
 # Meta's error codes (Cloud API error codes page); anything not listed is
-# REJECTED, so an unknown answer can never loop.
+# base.REJECTED, so an unknown answer can never loop.
 ERROR_CLASSES = {
-    "0": AUTHORIZATION,  # AuthException
-    "3": AUTHORIZATION,  # capability or permissions
-    "10": AUTHORIZATION,  # permission denied
-    "190": AUTHORIZATION,  # access token expired
-    "368": AUTHORIZATION,  # temporarily blocked for policy violations
-    "131031": AUTHORIZATION,  # account locked
-    "131045": AUTHORIZATION,  # incorrect certificate
-    "1": PROVIDER,  # API unknown
-    "2": PROVIDER,  # API service
-    "131000": PROVIDER,  # something went wrong
-    "131016": PROVIDER,  # service unavailable
-    "133004": PROVIDER,  # server temporarily unavailable
-    "4": RATE_LIMIT,  # too many calls
-    "80007": RATE_LIMIT,  # rate limit issues
-    "130429": RATE_LIMIT,  # Cloud API message throughput reached
-    "131048": RATE_LIMIT,  # spam rate limit hit
-    "131056": NUMBER_BUSY,  # too many messages to this one number just now
-    "131042": CREDITS,  # business eligibility: payment issue
-    "131026": INVALID_NUMBER,  # undeliverable (not on WhatsApp, old app, terms)
-    "131021": INVALID_NUMBER,  # recipient cannot be the sender
-    "131047": OUTSIDE_WINDOW,  # more than 24 hours since the client's last message
-    "131050": OPTED_OUT,  # the client stopped marketing messages
-    "133010": SENDER,  # the sending number is not registered
+    "0": base.AUTHORIZATION,  # AuthException
+    "3": base.AUTHORIZATION,  # capability or permissions
+    "10": base.AUTHORIZATION,  # permission denied
+    "190": base.AUTHORIZATION,  # access token expired
+    "368": base.AUTHORIZATION,  # temporarily blocked for policy violations
+    "131031": base.AUTHORIZATION,  # account locked
+    "131045": base.AUTHORIZATION,  # incorrect certificate
+    "1": base.PROVIDER,  # API unknown
+    "2": base.PROVIDER,  # API service
+    "131000": base.PROVIDER,  # something went wrong
+    "131016": base.PROVIDER,  # service unavailable
+    "133004": base.PROVIDER,  # server temporarily unavailable
+    "4": base.RATE_LIMIT,  # too many calls
+    "80007": base.RATE_LIMIT,  # rate limit issues
+    "130429": base.RATE_LIMIT,  # Cloud API message throughput reached
+    "131048": base.RATE_LIMIT,  # spam rate limit hit
+    "131056": base.NUMBER_BUSY,  # too many messages to this one number just now
+    "131042": base.CREDITS,  # business eligibility: payment issue
+    "131026": base.INVALID_NUMBER,  # undeliverable (not on WhatsApp, old app, terms)
+    "131021": base.INVALID_NUMBER,  # recipient cannot be the sender
+    "131047": base.OUTSIDE_WINDOW,  # more than 24 hours since the client's last message
+    "131050": base.OPTED_OUT,  # the client stopped marketing messages
+    "133010": base.SENDER,  # the sending number is not registered
 }
 # 132000..132999: the template does not exist, is paused, or its parameters
 # do not match (132000 count, 132001 not found, 132005 too long, 132007
@@ -87,13 +66,15 @@ TEMPLATE_CODES = range(132000, 133000)
 # made): safe to send again, unlike a request whose answer was lost.
 NOT_CONNECTED = "not_connected"
 
-_STATES = {"sent": SENT, "delivered": DELIVERED, "read": READ, "failed": FAILED}
+_STATES = {"sent": base.SENT, "delivered": base.DELIVERED, "read": base.READ, "failed": base.FAILED}
 
 
 class WhatsAppGateway(HttpGateway):
     provider = "whatsapp"
     idempotent = False
-    stop_batch_on = frozenset({AUTHORIZATION, CREDITS, RATE_LIMIT, NETWORK, PROVIDER})
+    stop_batch_on = frozenset(
+        {base.AUTHORIZATION, base.CREDITS, base.RATE_LIMIT, base.NETWORK, base.PROVIDER}
+    )
 
     def __init__(
         self,
@@ -109,17 +90,16 @@ class WhatsAppGateway(HttpGateway):
         if not access_token or not phone_number_id:
             raise ValueError("WhatsApp needs an access token and a phone number id")
         self._token = access_token
+        self._secret = access_token
         self.phone_number_id = str(phone_number_id)
         self.business_account_id = business_account_id or None
         self.api_url = f"{api_url.rstrip('/')}/{api_version}"
         self.timeout = timeout
         self._host = urlsplit(api_url).netloc
         self._set_throughput(concurrency, rate)
-        self._session = self._new_session()
-        self._session.headers["Authorization"] = f"Bearer {access_token}"
 
-    def close(self):
-        self._session.close()
+    def _configure_session(self, session):
+        session.headers["Authorization"] = f"Bearer {self._secret}"
 
     # -- sending ---------------------------------------------------------
 
@@ -149,7 +129,7 @@ class WhatsAppGateway(HttpGateway):
 
     def _send_one(self, message):
         if not message.number.lstrip("+").isdigit():
-            return SendResult.failure(message.key, INVALID_NUMBER, None, "not an E.164 number")
+            return SendResult.failure(message.key, base.INVALID_NUMBER, None, "not an E.164 number")
         try:
             response = self._session.post(
                 f"{self.api_url}/{quote(self.phone_number_id, safe='')}/messages",
@@ -174,15 +154,15 @@ class WhatsAppGateway(HttpGateway):
             )
         return result
 
-    def _transport_failure(self, key, exc, note, code=None):
+    def _transport_failure(self, key, exc, note="", code=None):
         # Only the exception's type: its text can carry request details.
         name = type(exc).__name__
         _logger.warning("WhatsApp key=%s: %s", key, name)
-        return SendResult.failure(key, NETWORK, code, f"{name} talking to {self._host}{note}")
+        return SendResult.failure(key, base.NETWORK, code, f"{name} talking to {self._host}{note}")
 
     def _parse_send(self, key, response):
         status = response.status_code
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         error = payload.get("error") if isinstance(payload, dict) else None
         if 200 <= status < 300 and not error:
             messages = payload.get("messages") if isinstance(payload, dict) else None
@@ -197,19 +177,16 @@ class WhatsAppGateway(HttpGateway):
             text = details or error.get("message")
             text = self._scrub(str(text)) if text else None
         if status >= 500 and code not in ERROR_CLASSES:
-            return SendResult.failure(key, PROVIDER, code or f"http {status}", text)
+            return SendResult.failure(key, base.PROVIDER, code or f"http {status}", text)
         if code in ERROR_CLASSES:
             return SendResult.failure(key, ERROR_CLASSES[code], code, text)
         if code and code.isdigit() and int(code) in TEMPLATE_CODES:
-            return SendResult.failure(key, TEMPLATE, code, text)
+            return SendResult.failure(key, base.TEMPLATE, code, text)
         if status == 429:
-            return SendResult.failure(key, RATE_LIMIT, code or f"http {status}", text)
+            return SendResult.failure(key, base.RATE_LIMIT, code or f"http {status}", text)
         if status in (401, 403):
-            return SendResult.failure(key, AUTHORIZATION, code or f"http {status}", text)
-        return SendResult.failure(key, REJECTED, code or f"http {status}", text)
-
-    def _scrub(self, text):
-        return text.replace(self._token, "***")
+            return SendResult.failure(key, base.AUTHORIZATION, code or f"http {status}", text)
+        return SendResult.failure(key, base.REJECTED, code or f"http {status}", text)
 
     def find_sent(self, messages, since):
         """Meta lists no sent messages: whether an attempt cut short went out
@@ -217,7 +194,7 @@ class WhatsAppGateway(HttpGateway):
         aware_utc(since)
         return [
             SendResult.failure(
-                m.key, PROVIDER, "no_lookup", "waiting for WhatsApp's status webhook"
+                m.key, base.PROVIDER, "no_lookup", "waiting for WhatsApp's status webhook"
             )
             for m in messages
         ]
@@ -234,7 +211,7 @@ class WhatsAppGateway(HttpGateway):
             )
         except requests.RequestException as exc:
             return False, f"{type(exc).__name__} talking to {self._host}"
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         if response.status_code != 200 or not isinstance(payload, dict) or "error" in payload:
             error = (payload or {}).get("error") if isinstance(payload, dict) else None
             message = self._scrub(str((error or {}).get("message") or "error"))
@@ -254,7 +231,7 @@ class WhatsAppGateway(HttpGateway):
             response = self._session.get(
                 url, params=params, timeout=self.timeout, allow_redirects=False
             )
-            payload = _json_or_none(response)
+            payload = json_or_none(response)
             if response.status_code != 200 or not isinstance(payload, dict):
                 raise requests.HTTPError(f"HTTP {response.status_code} listing templates")
             for item in payload.get("data") or []:
@@ -292,7 +269,7 @@ class WhatsAppGateway(HttpGateway):
                 if state is None:
                     continue
                 reason = None
-                if state == FAILED:
+                if state == base.FAILED:
                     errors = status.get("errors") or [{}]
                     reason = str(errors[0].get("code") or errors[0].get("title") or "failed")
                 reports.append(
@@ -376,10 +353,3 @@ def _values(payload):
 def _plus(number):
     number = str(number or "").strip()
     return "+" + number if number.isdigit() else number
-
-
-def _json_or_none(response):
-    try:
-        return response.json()
-    except ValueError:
-        return None
