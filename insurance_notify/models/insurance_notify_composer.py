@@ -57,9 +57,10 @@ class InsuranceNotifyComposer(models.AbstractModel):
                 message.write(
                     {
                         "state": "failed",
-                        "reason_code": "no_sms_template"
-                        if channel == "sms"
-                        else "no_mail_template",
+                        "reason_code": {
+                            "sms": "no_sms_template",
+                            "whatsapp": "no_whatsapp_template",
+                        }.get(channel, "no_mail_template"),
                         "reason_params": False,
                     }
                 )
@@ -67,7 +68,7 @@ class InsuranceNotifyComposer(models.AbstractModel):
             for message, text in texts.items():
                 if text is None:
                     continue
-                if channel == "email":
+                if channel in ("email", "whatsapp"):
                     message.body = text
                     renderable |= message
                     continue
@@ -77,6 +78,8 @@ class InsuranceNotifyComposer(models.AbstractModel):
 
     def _templates_for_channel(self):
         self.ensure_one()
+        if self.channel == "whatsapp":
+            return self.sender_ref._notify_whatsapp_template(self.partner_id)
         sms_template, mail_template = self.sender_ref._notify_templates(self.variant)
         return sms_template if self.channel == "sms" else mail_template
 
@@ -85,6 +88,8 @@ class InsuranceNotifyComposer(models.AbstractModel):
         written (failed, with the reason): one broken record fails alone."""
         if not self:
             return {}
+        if channel == "whatsapp":
+            return self._render_whatsapp(template)
         field = "body" if channel == "sms" else "subject"
         # The recipient's timezone is in these messages' context: dates and
         # times in the text read in the recipient's wall-clock time.
@@ -124,6 +129,27 @@ class InsuranceNotifyComposer(models.AbstractModel):
                 }
             )
             return {self: None}
+
+    def _render_whatsapp(self, template):
+        """message -> the text the client reads (kept as the body, for the
+        history); the parameters themselves are rendered again when sent."""
+        texts = {}
+        for lang, messages in self.grouped(lambda m: m.partner_id.lang).items():
+            for message in messages:
+                try:
+                    text = template.with_context(lang=lang)._render_text([message.res_id])
+                    texts[message] = text[message.res_id]
+                except Exception as error:  # noqa: BLE001 - one broken record fails alone
+                    _logger.warning("WhatsApp template %s failed for %s", template.id, message.id)
+                    message.write(
+                        {
+                            "state": "failed",
+                            "reason_code": "render_error",
+                            "reason_params": {"detail": str(error)[:200]},
+                        }
+                    )
+                    texts[message] = None
+        return texts
 
     def _sms_options(self):
         self.ensure_one()

@@ -29,6 +29,7 @@ from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..lib.notify_engine import phone, schedule
 from ..lib.notify_engine.gateways import OutgoingSms, base
+from ..lib.notify_engine.gateways.whatsapp import NOT_CONNECTED
 
 _logger = logging.getLogger(__name__)
 
@@ -211,7 +212,11 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         )
         handed = stale.filtered(lambda m: m.channel == "email" and m.mail_mail_id)
         handed._settle_interrupted_emails(now)
-        (stale - handed).write({"state": "queued", "scheduled_at": now, "lookup_needed": True})
+        whatsapp = stale.filtered(lambda m: m.channel == "whatsapp")
+        (stale - handed - whatsapp).write(
+            {"state": "queued", "scheduled_at": now, "lookup_needed": True}
+        )
+        whatsapp._give_up_unconfirmed(now)
 
     def _settle_interrupted_emails(self, now):
         """E-mails a crashed run had handed to SMTP (their mail.mail was
@@ -232,6 +237,23 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                     "reason_params": False,
                 }
             )
+
+    def _give_up_unconfirmed(self, now):
+        """WhatsApp messages an attempt may have sent: Meta has no idempotency
+        key and lists no sent messages, so they are never sent again. They wait
+        'sending' for the status webhook (it names them by key and moves them
+        on); past the gateway's give-up time without one they fail, with the reason."""
+        for message in self:
+            hours = message.gateway_id.max_delay_hours or 24
+            if message.sending_since and now - message.sending_since > timedelta(hours=hours):
+                message.write(
+                    {
+                        "state": "failed",
+                        "lookup_needed": False,
+                        "reason_code": "whatsapp_unconfirmed",
+                        "reason_params": {"hours": hours},
+                    }
+                )
 
     @api.model
     def _wait_for_gateways(self, gateway_ids, now):
@@ -330,7 +352,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 message.write({"state": "skipped", "reason_code": reason, "reason_params": False})
                 dropped |= message
                 continue
-            limit = message.gateway_id.max_delay_hours if message.channel == "sms" else 0
+            limit = (
+                message.gateway_id.max_delay_hours if message.channel in ("sms", "whatsapp") else 0
+            )
             if limit and message.due_at and now - message.due_at > timedelta(hours=limit):
                 message.write(
                     {
@@ -350,7 +374,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         )
         refused = self.browse()
         for message in self:
-            address = message.number if message.channel == "sms" else message.email
+            address = message.number if message.channel in ("sms", "whatsapp") else message.email
             recipient = message.sender_ref._own_address(
                 # The sending company's consents, not the cron user's company's.
                 message.partner_id.with_company(message.company_id),
@@ -374,7 +398,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         capped = self.filtered(
             lambda m: (
                 m.is_reminder
-                and m.channel == "sms"
+                and m.channel in ("sms", "whatsapp")
                 and (m.company_id.insurance_daily_cap or m.company_id.insurance_weekly_cap)
             )
         )
@@ -387,7 +411,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 """
                 SELECT DISTINCT partner_id, COALESCE(group_key, key), sent_at
                   FROM insurance_notify_message
-                 WHERE partner_id = ANY(%s) AND is_reminder AND channel = 'sms'
+                 WHERE partner_id = ANY(%s) AND is_reminder AND channel IN ('sms', 'whatsapp')
                    AND state IN ('sent', 'delivered') AND sent_at >= %s
                 """,
                 capped.partner_id.ids,
@@ -446,11 +470,31 @@ class InsuranceNotifyDispatch(models.AbstractModel):
     def _outgoing(self, gateway):
         """The SMS a group (this recordset, lead first) sends."""
         lead = self[0]
+        if lead.channel == "whatsapp":
+            return lead._outgoing_whatsapp()
         return OutgoingSms(
             key=lead.group_key or lead.key,
             number=phone.for_gateway(lead.number, gateway.provider),
             body=lead.body,
             sender=lead.sender_ref.sms_sender or gateway.sender or None,
+        )
+
+    def _outgoing_whatsapp(self):
+        """A WhatsApp template message: its approved name and language and the
+        numbered parameters rendered for the document in the client's timezone."""
+        self.ensure_one()
+        template = self._templates_for_channel()
+        params = ()
+        if template:
+            template = template.with_context(tz=self.timezone or "UTC", lang=self.partner_id.lang)
+            params = template._render_parameters([self.res_id])[self.res_id]
+        return OutgoingSms(
+            key=self.key,
+            number=self.number,
+            body=self.body,
+            template=template.template_name or None,
+            language=template.language_code or None,
+            params=params,
         )
 
     @api.model
@@ -459,6 +503,13 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         to a provider without idempotency keys, ask the provider: adopt what it
         has, send only what it has not. Return (groups to send, gateways down)."""
         down = set()
+        waiting = [
+            g for g in groups if g[0].channel == "whatsapp" and any(g.mapped("lookup_needed"))
+        ]
+        for group in waiting:
+            # Never resent blindly: it waits for Meta's status webhook.
+            group.write({"state": "sending", "sending_since": group[0].sending_since or now})
+        groups = [g for g in groups if not any(g is w for w in waiting)]
         asked = [
             group
             for group in groups
@@ -502,7 +553,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         """Send each group of SMS; return the ids of gateways found down."""
         down = set()
         for gateway, gateway_groups in self._by_gateway(
-            [group for group in groups if group[0].channel == "sms"]
+            [group for group in groups if group[0].channel in ("sms", "whatsapp")]
         ).items():
             messages = self.browse().union(*gateway_groups)
             if not gateway:
@@ -566,6 +617,15 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 )
             return
         detail = result.error_text or result.error_class
+        if (
+            self[0].channel == "whatsapp"
+            and result.error_class == base.NETWORK
+            and result.error_code != NOT_CONNECTED
+        ):
+            # The request may have reached Meta: it stays 'sending' until the
+            # status webhook tells (or the give-up time passes), never resent.
+            self.write({"lookup_needed": True, "error_class": result.error_class})
+            return
         # A direct message (a test SMS) is sent once, now: someone waits for its answer.
         interactive = self[0].sender_ref._notify_is_interactive()
         if (result.outage or result.not_tried) and not interactive:
@@ -576,7 +636,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 {
                     "state": "queued",
                     "scheduled_at": now + self._outage_retry(),
-                    "lookup_needed": result.error_class == base.NETWORK and not result.not_tried,
+                    "lookup_needed": result.error_class == base.NETWORK
+                    and not result.not_tried
+                    and result.error_code != NOT_CONNECTED,
                     "reason_code": "provider_down",
                     "reason_params": {"detail": result.error_class},
                     "error_class": result.error_class,

@@ -204,8 +204,11 @@ class InsuranceNotifyGateway(models.Model):
 
     @api.model
     def _default_for_company(self, company):
-        """The company's first active gateway: the one reminders use by default."""
-        return self.search([("company_id", "=", company.id)], limit=1)
+        """The company's first active SMS gateway: the one reminders use by
+        default (a WhatsApp gateway sends no SMS)."""
+        return self.search(
+            [("company_id", "=", company.id), ("provider", "!=", "whatsapp")], limit=1
+        )
 
     def _make_adapter(self):
         self.ensure_one()

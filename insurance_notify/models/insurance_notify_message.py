@@ -417,6 +417,11 @@ class InsuranceNotifyMessage(models.Model):
         recipients = sender._recipients(partners, today)
         window = sender._notify_window()
         gateway = sender._notify_gateway()
+        whatsapp_gateway = (
+            sender._notify_whatsapp_gateway()
+            if "whatsapp" in sender._notify_channels()
+            else self.env["insurance.notify.gateway"]
+        )
         listed = sender._blacklisted(
             [item.number for item in items if item.number],
             [item.email for item in items if item.email],
@@ -435,8 +440,8 @@ class InsuranceNotifyMessage(models.Model):
         prepared = {}
         for key, item in keyed.items():
             recipient = recipients.get(item.partner_id)
-            channel = recipient.channel if recipient else ("sms" if item.number else "email")
-            own = item.number if channel == "sms" else item.email
+            channel = recipient.channel if recipient else sender._notify_own_channel(item)
+            own = item.number if channel in ("sms", "whatsapp") else item.email
             if own is not None or not recipient:
                 recipient = sender._own_address(
                     partners.browse(item.partner_id or []), channel, own, listed, today
@@ -456,7 +461,13 @@ class InsuranceNotifyMessage(models.Model):
                 "number": recipient.number,
                 "email": recipient.email,
                 "timezone": recipient.timezone,
-                "gateway_id": (item.gateway_id or gateway.id) if sms else False,
+                "gateway_id": (item.gateway_id or gateway.id)
+                if sms
+                else (
+                    (item.gateway_id or whatsapp_gateway.id)
+                    if recipient.channel == "whatsapp"
+                    else False
+                ),
                 "body": item.body or False,
                 "state": "queued",
                 "reason_code": False,
@@ -774,6 +785,21 @@ class InsuranceNotifyMessage(models.Model):
             if not messages:
                 unmatched.append(report)
                 continue
+            # A WhatsApp message left 'sending' (its answer lost, a crash) is
+            # confirmed by any status naming its key: it went, once.
+            confirmed = report.state != "failed"
+            messages.filtered(
+                lambda m, ok=confirmed: ok and m.channel == "whatsapp" and m.state == "sending"
+            ).write(
+                {
+                    "state": "sent",
+                    "sent_at": self._now(),
+                    "attempts": 1,
+                    "lookup_needed": False,
+                    "error_class": False,
+                    **({"provider_ref": report.provider_ref} if report.provider_ref else {}),
+                }
+            )
             if report.state == "sent":
                 continue
             if report.state == "read":

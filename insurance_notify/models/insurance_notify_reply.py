@@ -525,6 +525,25 @@ class InsuranceNotifyReply(models.Model):
         self._check_answerable_by_sms()
         return self.env["insurance.notify.reply.compose"]._action_open(self)
 
+    def _whatsapp_window_open(self, now):
+        """Whether this WhatsApp reply's client may be answered there as free
+        text: Meta allows it within 24 hours of the client's own last message
+        (not ours) from this number."""
+        self.ensure_one()
+        if self.channel != "whatsapp" or self.gateway_id.provider != "whatsapp":
+            return False
+        return bool(
+            self.sudo().search_count(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("channel", "=", "whatsapp"),
+                    ("number", "=", self.number),
+                    ("received_at", ">", now - timedelta(hours=24)),
+                ],
+                limit=1,
+            )
+        )
+
     def _check_answerable_by_sms(self):
         """A reply is answered by SMS from its number; never after a STOP."""
         self.ensure_one()

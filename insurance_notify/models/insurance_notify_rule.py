@@ -42,11 +42,20 @@ class InsuranceNotifyRule(models.Model):
         tracking=True,
     )
     channel = fields.Selection(
-        [("sms", "SMS"), ("email", "E-mail"), ("sms_email", "SMS, else e-mail")],
+        [
+            ("sms", "SMS"),
+            ("email", "E-mail"),
+            ("sms_email", "SMS, else e-mail"),
+            ("whatsapp", "WhatsApp"),
+            ("whatsapp_sms", "WhatsApp, else SMS"),
+        ],
         required=True,
         default="sms",
         tracking=True,
-        help="SMS, else e-mail: an e-mail goes to clients with no usable mobile or no SMS consent.",
+        help="SMS, else e-mail: an e-mail goes to clients with no usable mobile or no SMS consent. "
+        "WhatsApp sends the approved WhatsApp template of the rule's event in the client's "
+        "language to clients who consented to WhatsApp; WhatsApp, else SMS sends the others "
+        "an SMS.",
     )
     offsets = fields.Char(
         string="Days",
@@ -270,7 +279,7 @@ class InsuranceNotifyRule(models.Model):
     @api.constrains("channel", "sms_template_id", "mail_template_id")
     def _check_templates_for_channel(self):
         for rule in self:
-            if rule.channel in ("sms", "sms_email") and not rule.sms_template_id:
+            if rule.channel in ("sms", "sms_email", "whatsapp_sms") and not rule.sms_template_id:
                 raise ValidationError(self.env._("An SMS rule needs an SMS template."))
             if rule.channel in ("email", "sms_email") and not rule.mail_template_id:
                 raise ValidationError(self.env._("An e-mail rule needs an e-mail template."))
@@ -482,6 +491,9 @@ class InsuranceNotifyRule(models.Model):
 
     def _notify_is_reminder(self):
         return True
+
+    def _notify_whatsapp_event(self):
+        return self.event_type
 
     def _notify_measures_outcome(self):
         return bool(self._notify_event_sources()[self.event_type].outcome_on)

@@ -209,7 +209,16 @@ class InsuranceNotifySender(models.AbstractModel):
     def _notify_channels(self):
         """The channels tried in order: the first one reaching the partner wins."""
         self.ensure_one()
-        return ["sms", "email"] if self.channel == "sms_email" else [self.channel]
+        if self.channel == "sms_email":
+            return ["sms", "email"]
+        if self.channel == "whatsapp_sms":
+            return ["whatsapp", "sms"]
+        return [self.channel]
+
+    def _notify_own_channel(self, item):
+        """The channel of an item whose partner this sender reaches on no
+        channel of its own (``_recipients`` says nothing of them)."""
+        return "sms" if item.number else "email"
 
     def _notify_window(self):
         """(start hour, end hour, weekdays or None) of the sending window."""
@@ -217,10 +226,62 @@ class InsuranceNotifySender(models.AbstractModel):
         return self.window_start, self.window_end, SEND_DAYS[self.send_days or "all"]
 
     def _notify_gateway(self):
+        """The SMS gateway (a WhatsApp gateway chosen on the sender sends no SMS)."""
         self.ensure_one()
-        return self.gateway_id or self.env["insurance.notify.gateway"].sudo()._default_for_company(
-            self._notify_company()
+        if self.gateway_id and self.gateway_id.provider != "whatsapp":
+            return self.gateway_id
+        return (
+            self.env["insurance.notify.gateway"].sudo()._default_for_company(self._notify_company())
         )
+
+    def _notify_whatsapp_gateway(self):
+        """The sender's gateway if it is a WhatsApp one, else its company's first."""
+        self.ensure_one()
+        if self.gateway_id.provider == "whatsapp":
+            return self.gateway_id
+        return (
+            self.env["insurance.notify.gateway"]
+            .sudo()
+            .search(
+                [("company_id", "=", self._notify_company().id), ("provider", "=", "whatsapp")],
+                limit=1,
+            )
+        )
+
+    def _notify_whatsapp_event(self):
+        """The event type whose WhatsApp templates this sender sends, or None."""
+        return
+
+    def _notify_whatsapp_templates(self):
+        """The approved WhatsApp templates of this sender's event and company."""
+        self.ensure_one()
+        event = self._notify_whatsapp_event()
+        Template = self.env["insurance.whatsapp.template"].sudo()
+        if not event:
+            return Template
+        return Template.search(
+            [
+                ("company_id", "=", self._notify_company().id),
+                ("event_type", "=", event),
+                ("status", "=", "approved"),
+            ],
+            order="id",
+        )
+
+    def _notify_whatsapp_template(self, partner, templates=None):
+        """The template ``partner`` reads: in their language (pl_PL -> pl), else
+        English, else the first approved one; empty when there is none."""
+        self.ensure_one()
+        if templates is None:
+            templates = self._notify_whatsapp_templates()
+        if not templates:
+            return templates
+        lang = partner.lang or self._notify_company().partner_id.lang or "en_US"
+        by_code = {t.language_code.lower(): t for t in reversed(templates)}
+        for code in (lang.lower(), lang.split("_")[0].lower(), "en", "en_us", "en_gb"):
+            if code in by_code:
+                return by_code[code]
+        return templates[0]
 
     def _notify_templates(self, variant=False):
         """(SMS template, e-mail template) of the message's ``variant``."""
@@ -297,6 +358,12 @@ class InsuranceNotifySender(models.AbstractModel):
         self.ensure_one()
         company_tz = self._notify_company().partner_id.tz
         specific_field = self._consent_requirements()[1]
+        channels = self._notify_channels()
+        whatsapp = {}
+        if "whatsapp" in channels:
+            # Searched once for all partners; no gateway: WhatsApp cannot go.
+            gateway = self._notify_whatsapp_gateway()
+            whatsapp = {"templates": self._notify_whatsapp_templates(), "gateway": gateway}
         # Only the columns deciding a recipient: a partner has dozens more.
         partners.fetch(
             [
@@ -307,6 +374,7 @@ class InsuranceNotifySender(models.AbstractModel):
                 "consent_email",
                 "consent_marketing",
                 "consent_valid_until",
+                *(["consent_whatsapp", "lang"] if "whatsapp" in channels else []),
                 *([specific_field] if specific_field else []),
             ]
         )
@@ -314,7 +382,6 @@ class InsuranceNotifySender(models.AbstractModel):
             [number for number in partners.mapped("phone_sanitized") if number],
             [email for email in partners.mapped("email_normalized") if email],
         )
-        channels = self._notify_channels()
         return {
             partner.id: self._recipient(
                 partner,
@@ -323,6 +390,7 @@ class InsuranceNotifySender(models.AbstractModel):
                 schedule.resolve_timezone(partner.tz, company_tz, default=self.timezone),
                 bl_numbers,
                 bl_emails,
+                whatsapp=whatsapp,
             )
             for partner in partners
         }
@@ -347,10 +415,19 @@ class InsuranceNotifySender(models.AbstractModel):
         }
         return numbers, emails
 
-    def _recipient(self, partner, channels, today, timezone, bl_numbers, bl_emails):
+    def _recipient(self, partner, channels, today, timezone, bl_numbers, bl_emails, whatsapp=None):
         reason = None
         for channel in channels:
-            if channel == "sms":
+            template = None
+            if channel == "whatsapp":
+                # WhatsApp goes only with an approved template in the client's
+                # language (or a fallback one) through a WhatsApp gateway.
+                whatsapp = whatsapp or {}
+                template = self._notify_whatsapp_template(partner, whatsapp.get("templates"))
+                if not (template and whatsapp.get("gateway")):
+                    reason = reason or "no_whatsapp_template"
+                    continue
+            if channel in ("sms", "whatsapp"):
                 address = partner.phone_sanitized
                 blacklisted = address in bl_numbers
             else:
@@ -359,18 +436,18 @@ class InsuranceNotifySender(models.AbstractModel):
             if not address:
                 reason = reason or MISSING_ADDRESS[channel]
                 continue
-            if channel == "sms" and not phone.is_mobile(address):
+            if channel in ("sms", "whatsapp") and not phone.is_mobile(address):
                 # A landline on the card (mobile empty, phone filled) gets no SMS.
                 reason = reason or "not_mobile"
                 continue
-            decision = self._consent_decision(partner, channel, blacklisted, today)
+            decision = self._consent_decision(partner, channel, blacklisted, today, template)
             if decision.allowed:
                 reason = None
                 break
             reason = reason or CONSENT_REASONS[decision.reason, channel]
         return Recipient(
             channel=channel,
-            number=partner.phone_sanitized if channel == "sms" else False,
+            number=partner.phone_sanitized if channel in ("sms", "whatsapp") else False,
             email=partner.email_normalized if channel == "email" else False,
             timezone=timezone,
             reason=reason,
@@ -383,23 +460,35 @@ class InsuranceNotifySender(models.AbstractModel):
         reason = None
         if not address:
             reason = MISSING_ADDRESS[channel]
-        elif channel == "sms" and not phone.is_mobile(address):
+        elif channel in ("sms", "whatsapp") and not phone.is_mobile(address):
             reason = "not_mobile"
         else:
-            blacklisted = address in (listed[0] if channel == "sms" else listed[1])
-            decision = self._consent_decision(partner, channel, blacklisted, today)
+            blacklisted = address in (listed[0] if channel in ("sms", "whatsapp") else listed[1])
+            template = self._notify_whatsapp_template(partner) if channel == "whatsapp" else None
+            decision = self._consent_decision(partner, channel, blacklisted, today, template)
             if not decision.allowed:
                 reason = CONSENT_REASONS[decision.reason, channel]
         return Recipient(
             channel=channel,
-            number=address if channel == "sms" else False,
+            number=address if channel in ("sms", "whatsapp") else False,
             email=address if channel == "email" else False,
             timezone=False,
             reason=reason,
         )
 
-    def _consent_decision(self, partner, channel, blacklisted, today):
+    def _consent_decision(self, partner, channel, blacklisted, today, template=None):
         mode, specific_field = self._consent_requirements()
+        if channel == "whatsapp":
+            return consent.decide_whatsapp(
+                mode,
+                whatsapp_consent=partner.consent_whatsapp,
+                marketing_template=bool(template) and template.category == "marketing",
+                blacklisted=blacklisted,
+                marketing=partner.consent_marketing,
+                specific=bool(specific_field and partner[specific_field]),
+                consent_valid_until=partner.consent_valid_until,
+                today=today,
+            )
         return consent.decide(
             mode,
             channel_allowed=partner.consent_sms if channel == "sms" else partner.consent_email,

@@ -21,6 +21,8 @@ REASONS = [
     ("no_marketing_consent", "no marketing consent"),
     ("no_specific_consent", "no consent to this notification"),
     ("consent_expired", "consent expired"),
+    ("no_whatsapp_consent", "no consent to WhatsApp"),
+    ("no_whatsapp_template", "no approved WhatsApp template for this reminder"),
     ("installment_paid", "installment paid"),
     ("policy_draft", "policy draft"),
     ("policy_cancelled", "policy cancelled"),
@@ -61,6 +63,10 @@ REASONS = [
     ("not_delivered", "not delivered: %(detail)s"),
     ("mail_failed", "the e-mail could not be sent: %(detail)s"),
     (
+        "whatsapp_unconfirmed",
+        "WhatsApp never confirmed the message within %(hours)s hours: not sent again",
+    ),
+    (
         "mail_interrupted",
         "sending was interrupted while the e-mail was handed to the mail server: "
         "it may have left, so it is not sent again by itself",
@@ -84,9 +90,16 @@ CONSENT_REASONS = {
     (consent.SPECIFIC_CONSENT_MISSING, "email"): "no_specific_consent",
     (consent.CONSENT_EXPIRED, "sms"): "consent_expired",
     (consent.CONSENT_EXPIRED, "email"): "consent_expired",
+    # WhatsApp: the number's blacklist is the SMS one (a STOP withdraws WhatsApp
+    # consent itself, see res.partner).
+    (consent.BLACKLISTED, "whatsapp"): "sms_blacklisted",
+    (consent.CHANNEL_CONSENT_MISSING, "whatsapp"): "no_whatsapp_consent",
+    (consent.MARKETING_CONSENT_MISSING, "whatsapp"): "no_marketing_consent",
+    (consent.SPECIFIC_CONSENT_MISSING, "whatsapp"): "no_specific_consent",
+    (consent.CONSENT_EXPIRED, "whatsapp"): "consent_expired",
 }
 
-MISSING_ADDRESS = {"sms": "no_mobile", "email": "no_email"}
+MISSING_ADDRESS = {"sms": "no_mobile", "email": "no_email", "whatsapp": "no_mobile"}
 
 
 class _Params(dict):

@@ -46,6 +46,7 @@ from . import test_duplicates_everywhere
 from . import test_entry_edges
 from . import test_dispatch_batches
 from . import test_whatsapp
+from . import test_whatsapp_channel
 from . import test_outcomes
 from . import test_task_reminder_rights
 from . import test_dispatch_budget

@@ -163,6 +163,8 @@ class InsuranceNotifyDryRun(models.TransientModel):
             else:
                 vals["scheduled_at"] = message["scheduled_at"]
             text = texts.get((message["channel"], message["variant"], message["res_id"]))
+            if message["channel"] == "whatsapp" and message["state"] != "skipped":
+                text = self._whatsapp_text(rule, message)
             if isinstance(text, UserError):
                 if vals["state"] == "send":
                     vals.update(state="fail", reason=str(text.args[0]))
@@ -185,13 +187,26 @@ class InsuranceNotifyDryRun(models.TransientModel):
         return vals_list
 
     @api.model
+    def _whatsapp_text(self, rule, message):
+        """The text of the WhatsApp template the client would get (or the UserError)."""
+        partner = self.env["res.partner"].browse(message["partner_id"])
+        template = rule._notify_whatsapp_template(partner)
+        if not template:
+            return None
+        try:
+            lang_template = template.with_context(lang=partner.lang)
+            return lang_template._render_text([message["res_id"]])[message["res_id"]]
+        except UserError as error:
+            return error
+
+    @api.model
     def _render_texts(self, rule, by_channel):
         """(channel, variant, res_id) -> SMS body or e-mail subject (or the UserError)."""
         texts = {}
         for (channel, variant), res_ids in by_channel.items():
             sms_template, mail_template = rule._notify_templates(variant)
             template = sms_template if channel == "sms" else mail_template
-            if not res_ids or not template:
+            if not res_ids or not template or channel == "whatsapp":
                 continue
             try:
                 # compute_lang: each text in its recipient's language (the
@@ -218,7 +233,7 @@ class InsuranceNotifyDryRunLine(models.TransientModel):
     record_ref = fields.Reference(string="Record", selection="_selection_record_models")
     partner_id = fields.Many2one("res.partner", string="Recipient")
     policy_id = fields.Many2one("insurance.policy")
-    channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")])
+    channel = fields.Selection([("sms", "SMS"), ("email", "E-mail"), ("whatsapp", "WhatsApp")])
     number = fields.Char()
     email = fields.Char()
     offset = fields.Integer(string="Days Before")

@@ -65,6 +65,10 @@ class InsuranceNotifyReplyCompose(models.TransientModel):
             raise UserError(self.env._("Write the answer first."))
         company = reply.company_id
         Message = self.env["insurance.notify.message"].sudo().with_company(company)
+        whatsapp = reply._whatsapp_window_open(Message._now())
+        gateway = reply.gateway_id
+        if not whatsapp and gateway.provider == "whatsapp":
+            gateway = self.env["insurance.notify.gateway"]  # the company's SMS gateway
         item = QueueItem(
             res_model=reply.res_model or reply._name,
             res_id=reply.res_id or reply.id,
@@ -73,9 +77,11 @@ class InsuranceNotifyReplyCompose(models.TransientModel):
             number=reply.number,
             body=body,
             key=f"{ANSWER_KEY_PREFIX}{reply.id}-{uuid.uuid4().hex}",
-            gateway_id=reply.gateway_id.id or None,
+            gateway_id=gateway.id or None,
         )
-        sender = self.env["insurance.notify.answer"]._for(company)
+        sender = self.env["insurance.notify.answer"]._for(
+            company, "whatsapp" if whatsapp else "sms"
+        )
         message = Message._enqueue(sender, [item])
         if message.state == "skipped":
             raise UserError(

@@ -108,3 +108,35 @@ def test_decision_cannot_be_altered():
     decision = consent.decide("none", **EVERYTHING_GIVEN)
     with pytest.raises(AttributeError):
         decision.allowed = False
+
+
+# WhatsApp: Meta requires the client's opt-in whatever the rule says.
+def test_whatsapp_needs_its_own_consent_even_when_rule_needs_none():
+    decision = consent.decide_whatsapp(
+        "none", whatsapp_consent=False, marketing_template=False,
+        blacklisted=False, marketing=True, specific=False,
+    )  # fmt: skip
+    assert decision == consent.Decision(False, consent.CHANNEL_CONSENT_MISSING)
+
+
+def test_whatsapp_utility_template_with_consent_goes():
+    assert consent.decide_whatsapp(
+        "none", whatsapp_consent=True, marketing_template=False,
+        blacklisted=False, marketing=False, specific=False,
+    ).allowed  # fmt: skip
+
+
+def test_whatsapp_marketing_template_needs_marketing_consent():
+    decision = consent.decide_whatsapp(
+        "none", whatsapp_consent=True, marketing_template=True,
+        blacklisted=False, marketing=False, specific=False,
+    )  # fmt: skip
+    assert decision.reason == consent.MARKETING_CONSENT_MISSING
+
+
+def test_whatsapp_blacklisted_number_wins():
+    decision = consent.decide_whatsapp(
+        "none", whatsapp_consent=True, marketing_template=False,
+        blacklisted=True, marketing=True, specific=True,
+    )  # fmt: skip
+    assert decision.reason == consent.BLACKLISTED

@@ -65,3 +65,38 @@ def decide(
     if consent_valid_until and consent_valid_until < (today or date.today()):
         return Decision(False, CONSENT_EXPIRED)
     return ALLOWED
+
+
+def decide_whatsapp(
+    mode: str,
+    *,
+    whatsapp_consent: bool,
+    marketing_template: bool,
+    blacklisted: bool,
+    marketing: bool,
+    specific: bool,
+    consent_valid_until: date | None = None,
+    today: date | None = None,
+) -> Decision:
+    """Whether a WhatsApp message may go: Meta requires the client's opt-in to
+    WhatsApp whatever the rule's consent mode, and a marketing template needs
+    marketing consent even on a rule that asks for none."""
+    if mode not in MODES:
+        raise ValueError(f"unknown consent mode: {mode!r}")
+    if blacklisted:
+        return Decision(False, BLACKLISTED)
+    if not whatsapp_consent:
+        return Decision(False, CHANNEL_CONSENT_MISSING)
+    if marketing_template and mode == NONE:
+        mode = GENERAL
+    if mode == NONE:
+        return ALLOWED
+    return decide(
+        mode,
+        channel_allowed=True,
+        blacklisted=False,
+        marketing=marketing,
+        specific=specific,
+        consent_valid_until=consent_valid_until,
+        today=today,
+    )

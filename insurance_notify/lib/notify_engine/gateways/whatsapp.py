@@ -62,6 +62,9 @@ ERROR_CLASSES = {
 # do not match (132000 count, 132001 not found, 132005 too long, 132007
 # policy, 132012 format, 132015 paused, 132016 disabled).
 TEMPLATE_CODES = range(132000, 133000)
+# The error code of a request that never reached Meta (the connection was not
+# made): safe to send again, unlike a request whose answer was lost.
+NOT_CONNECTED = "not_connected"
 
 _STATES = {"sent": base.SENT, "delivered": base.DELIVERED, "read": base.READ, "failed": base.FAILED}
 
@@ -135,7 +138,7 @@ class WhatsAppGateway(HttpGateway):
                 allow_redirects=False,
             )
         except requests.ConnectTimeout as exc:
-            return self._transport_failure(message.key, exc, "")
+            return self._transport_failure(message.key, exc, "", NOT_CONNECTED)
         except requests.RequestException as exc:
             return self._transport_failure(message.key, exc, "; the message may have been sent")
         result = self._parse_send(message.key, response)
@@ -151,11 +154,11 @@ class WhatsAppGateway(HttpGateway):
             )
         return result
 
-    def _transport_failure(self, key, exc, note):
+    def _transport_failure(self, key, exc, note="", code=None):
         # Only the exception's type: its text can carry request details.
         name = type(exc).__name__
         _logger.warning("WhatsApp key=%s: %s", key, name)
-        return SendResult.failure(key, base.NETWORK, None, f"{name} talking to {self._host}{note}")
+        return SendResult.failure(key, base.NETWORK, code, f"{name} talking to {self._host}{note}")
 
     def _parse_send(self, key, response):
         status = response.status_code
