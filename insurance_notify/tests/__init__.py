@@ -36,3 +36,4 @@ from . import test_template_languages
 from . import test_tour
 from . import test_dispatch_batches
 from . import test_whatsapp
+from . import test_planner_indexes
