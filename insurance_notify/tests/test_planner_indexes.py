@@ -13,17 +13,17 @@ from .common import NotifyCase
 
 # Per event type: the model of its template, and the index that must carry the day.
 SOURCES = {
-    "policy_expiry": ("insurance.policy", "insurance_policy_date_end_index"),
-    "inspection_expiry": ("insurance.policy", "insurance_policy_inspection_date_index"),
+    "policy_expiry": ("insurance.policy", "insurance_policy__date_end_index"),
+    "inspection_expiry": ("insurance.policy", "insurance_policy__inspection_date_index"),
     "installment_due": (
         "insurance.policy.installment",
-        "insurance_policy_installment_date_due_index",
+        "insurance_policy_installment__date_due_index",
     ),
     "installment_overdue": (
         "insurance.policy.installment",
-        "insurance_policy_installment_date_due_index",
+        "insurance_policy_installment__date_due_index",
     ),
-    "consent_renewal": ("res.partner", "res_partner_consent_valid_until_index"),
+    "consent_renewal": ("res.partner", "res_partner__consent_valid_until_index"),
     "birthday": ("res.partner", "res_partner_birthdate_month_day_index"),
 }
 BOOK_TABLES = ("res_partner", "insurance_policy", "insurance_policy_installment")
