@@ -38,6 +38,8 @@ def generate_history(env, count):
     if cr.fetchone()[0] >= count:
         return False
     cr.execute("DELETE FROM insurance_notify_message WHERE key LIKE 'hist-%%'")
+    cr.execute("SELECT count(*) FROM insurance_policy WHERE name LIKE 'BENCH/%%'")
+    policies = cr.fetchone()[0]
     template = env.ref("insurance_notify.sms_template_policy_expiry")
     rules = env["insurance.notify.rule"].create(
         [
@@ -71,16 +73,13 @@ def generate_history(env, count):
                'Policy ' || p.name || ' ends in 7 days.', 1, 'gsm7', 0.16,
                p.currency_id, 1, day.at, day.at, 1, 1
           FROM generate_series(1, %(count)s) AS n
-         CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM insurance_policy
-                      WHERE name LIKE 'BENCH/%%') AS policies
-          JOIN insurance_policy p
-            ON p.id = policies.ids[1 + (n * 7) %% array_length(policies.ids, 1)]
+          JOIN insurance_policy p ON p.name = 'BENCH/' || (1 + (n * 7) %% %(policies)s)
           JOIN insurance_notify_rule rule ON rule.id = (%(rules)s::int[])[1 + n %% %(rule_count)s]
          CROSS JOIN LATERAL (SELECT now() at time zone 'UTC'
                                     - (n %% 730) * interval '1 day'
                                     - (n %% 600) * interval '1 minute' AS at) AS day
         """,
-        {"count": count, "rules": rules.ids, "rule_count": len(rules)},
+        {"count": count, "rules": rules.ids, "rule_count": len(rules), "policies": policies},
     )
     cr.execute("ANALYZE insurance_notify_message")
     return True

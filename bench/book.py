@@ -98,9 +98,7 @@ def generate(env, clients, policies, installments):
                CASE WHEN due.day < CURRENT_DATE - 10 OR i %% 10 = 0 THEN due.day END,
                now(), now(), 1, 1
           FROM generate_series(1, %(installments)s) AS i
-         CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM insurance_policy
-                      WHERE name LIKE 'BENCH/%%') AS policies
-          JOIN insurance_policy p ON p.id = policies.ids[1 + i %% %(policies)s]
+          JOIN insurance_policy p ON p.name = 'BENCH/' || (1 + i %% %(policies)s)
          CROSS JOIN LATERAL (SELECT CURRENT_DATE + ((i * 13) %% 730 - 365) AS day) AS due
         """,
         {"installments": installments, "policies": policies},
