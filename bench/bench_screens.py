@@ -68,7 +68,7 @@ def generate_history(env, count):
                CASE WHEN n %% 20 = 0 THEN 'skipped' WHEN n %% 20 = 1 THEN 'failed'
                     WHEN n %% 20 = 2 THEN 'cancelled' WHEN n %% 2 = 0 THEN 'delivered'
                     ELSE 'sent' END,
-               CASE WHEN n %% 20 = 0 THEN 'no_consent' END,
+               CASE WHEN n %% 20 = 0 THEN 'no_sms_consent' END,
                '+48' || (600000000 + n %% 100000)::text, 'Europe/Warsaw',
                'Policy ' || p.name || ' ends in 7 days.', 1, 'gsm7', 0.16,
                p.currency_id, 1, day.at, day.at, 1, 1
