@@ -63,7 +63,7 @@ def serve(provider_name, latency, urls, stop, stats):
 def reset(cr):
     cr.execute("DELETE FROM insurance_notify_message WHERE key LIKE 'bench-%%'")
     cr.execute(
-        "DELETE FROM insurance_notify_rule WHERE name = 'bench' AND NOT EXISTS "
+        "DELETE FROM insurance_notify_rule WHERE name->>'en_US' = 'bench' AND NOT EXISTS "
         "(SELECT 1 FROM insurance_notify_message m WHERE m.rule_id = insurance_notify_rule.id)"
     )
     cr.execute("DELETE FROM insurance_notify_gateway WHERE name = 'bench loopback'")
