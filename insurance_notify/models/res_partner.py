@@ -168,7 +168,7 @@ class ResPartner(models.Model):
         """The birthday source finds the clients born on a given (month, day)
         through this index, so planning a day reads that day's clients, not
         the whole book (the expressions match the source's SQL exactly)."""
-        super().init()
+        result = super().init()
         create_index(
             self.env.cr,
             "res_partner_birthdate_month_day_index",
@@ -176,6 +176,7 @@ class ResPartner(models.Model):
             ["(extract(month FROM birthdate))", "(extract(day FROM birthdate))"],
             where="birthdate IS NOT NULL",
         )
+        return result
 
     @api.model
     def _consent_fields(self):
