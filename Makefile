@@ -11,5 +11,6 @@ test:
 test-odoo:
 	scripts/test-odoo
 
+# make bench SCALE=10: also plan a book ten times larger (scripts/bench --scale 10).
 bench:
-	scripts/bench
+	scripts/bench $(if $(SCALE),--scale $(SCALE))

@@ -94,9 +94,13 @@ env['insurance.notify.message'].create({{
 
 
 def reset(cr):
-    """Remove what a measurement made: the planner commits as a cron does."""
-    cr.execute("DELETE FROM insurance_notify_message")
-    cr.execute("DELETE FROM insurance_notify_rule")
+    """Remove what a measurement made: the planner commits as a cron does.
+    The generated history (bench_screens.py, keys ``hist-``) stays."""
+    cr.execute("DELETE FROM insurance_notify_message WHERE key NOT LIKE 'hist-%%'")
+    cr.execute(
+        "DELETE FROM insurance_notify_rule r WHERE NOT EXISTS "
+        "(SELECT 1 FROM insurance_notify_message m WHERE m.rule_id = r.id)"
+    )
     cr.execute("DELETE FROM base_automation")
     cr.execute("DELETE FROM ir_act_server WHERE name->>'en_US' LIKE 'remind %%'")
     cr.commit()
@@ -109,12 +113,13 @@ def measure(registry, prepare, run):
         env = api.Environment(cr, SUPERUSER_ID, {})
         prepare(env)
         env.flush_all()
+        before = env["insurance.notify.message"].search_count([])
         queries = cr.sql_log_count
         start = time.perf_counter()
         run(env)
         env.flush_all()
         elapsed = time.perf_counter() - start
-        created = env["insurance.notify.message"].search_count([])
+        created = env["insurance.notify.message"].search_count([]) - before
         queries = cr.sql_log_count - queries
         cr.rollback()
         reset(cr)
@@ -213,6 +218,8 @@ def main():
         "--without-invoices", action="store_true", help="leave the invoice rules out"
     )
     parser.add_argument("--only-planner", action="store_true", help="skip base_automation")
+    parser.add_argument("--results", help="append the figures to this JSON-lines file")
+    parser.add_argument("--label", default="1x", help="the book's name in the results")
     parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
@@ -256,6 +263,26 @@ def main():
         ).stdout.strip().splitlines()[-1]  # fmt: skip
         elapsed, queries, created, baseline, peak = json.loads(output)
         times.append(elapsed)
+        if args.results:
+            with open(args.results, "a") as out:
+                out.write(
+                    json.dumps(
+                        {
+                            "kind": "planner",
+                            "contender": contender,
+                            "book": args.label,
+                            "partners": partners,
+                            "policies": policies,
+                            "installments": installments,
+                            "invoices": invoices,
+                            "seconds": elapsed,
+                            "queries": queries,
+                            "messages": created,
+                            "ready": ready,
+                        }  # fmt: skip
+                    )
+                    + "\n"
+                )
         print(
             f"{CONTENDERS[contender][0]:<38} {elapsed:8.3f} s {queries:8d} "
             f"{peak:7.0f} MiB (+{peak - baseline:4.0f}) {created:9d}"

@@ -138,24 +138,30 @@ def consent_renewals(_today, company_id):
 
 def birthdays(today, company_id):
     """This year's birthday, and last and next year's for offsets across New
-    Year; 29 February is celebrated on the 28th in other years."""
+    Year; 29 February is celebrated on the 28th in other years.
+
+    Each day of those years finds the clients born on its (month, day)
+    through the expression index of res.partner (res_partner.init), so the
+    planner's date range limits the days first and only those days' clients
+    are read: the cost follows what is due, not the size of the book. The
+    28th of February of a year without a 29th also looks up (2, 29)."""
     return SQL(
         """
-        SELECT r.id AS res_id, r.id AS partner_id,
-               make_date(
-                   y.year,
-                   extract(month FROM r.birthdate)::int,
-                   CASE WHEN extract(month FROM r.birthdate) = 2
-                         AND extract(day FROM r.birthdate) = 29
-                         AND NOT (mod(y.year, 4) = 0
-                                  AND (mod(y.year, 100) <> 0 OR mod(y.year, 400) = 0))
-                        THEN 28
-                        ELSE extract(day FROM r.birthdate)::int
-                   END
-               ) AS event_date,
+        SELECT r.id AS res_id, r.id AS partner_id, d.day AS event_date,
                %(columns)s
-          FROM res_partner r
-         CROSS JOIN generate_series(%(year)s - 1, %(year)s + 1) AS y(year)
+          FROM (SELECT make_date(%(year)s - 1, 1, 1) + n AS day
+                  FROM generate_series(0, make_date(%(year)s + 1, 12, 31)
+                                          - make_date(%(year)s - 1, 1, 1)) AS n) AS d
+         CROSS JOIN LATERAL (
+               VALUES (extract(month FROM d.day), extract(day FROM d.day)),
+                      (2, CASE WHEN extract(month FROM d.day) = 2
+                                AND extract(day FROM d.day) = 28
+                                AND extract(day FROM d.day + 1) = 1
+                               THEN 29 END)
+               ) AS k(month, day)
+          JOIN res_partner r
+            ON extract(month FROM r.birthdate) = k.month
+           AND extract(day FROM r.birthdate) = k.day
          WHERE r.active AND r.birthdate IS NOT NULL AND NOT r.is_company
            AND %(client)s
         """,
