@@ -30,6 +30,11 @@ class PolishBrokerCase(NotifyCase):
             groups="insurance_notify.group_insurance_user,base.group_partner_manager",
         )
 
+    def as_user(self, user):
+        """The environment of the user's browser: their rights and their language
+        (the web client sends the user's lang in every call's context)."""
+        return self.env(user=user, context=dict(self.env.context, lang=user.lang))
+
 
 class TestDuplicatesStayAllowedUntilChosen(PolishBrokerCase):
     def test_installing_the_add_on_refuses_no_duplicate(self):
@@ -38,7 +43,7 @@ class TestDuplicatesStayAllowedUntilChosen(PolishBrokerCase):
         self.assertFalse(
             self.env["res.config.settings"].create({}).insurance_prevent_duplicate_clients
         )
-        form = Form(self.env["res.partner"].with_user(self.broker))
+        form = Form(self.as_user(self.broker)["res.partner"])
         form.name = "Jan T."
         form.mobile = "+48 600 123 456"  # the mobile of cls.client
         self.assertFalse(form.insurance_shared_contact)
@@ -46,7 +51,7 @@ class TestDuplicatesStayAllowedUntilChosen(PolishBrokerCase):
         self.assertEqual(twin.mobile, self.client.mobile)
 
     def test_the_shared_number_checkbox_has_a_polish_label(self):
-        form = Form(self.env["res.partner"].with_user(self.broker))
+        form = Form(self.as_user(self.broker)["res.partner"])
         self.assertFalse(form.insurance_shared_contact)
         arch = form._view["tree"]
         node = arch.xpath("//field[@name='insurance_shared_contact']")[0]
@@ -79,14 +84,14 @@ class TestLeftoverEnglish(PolishBrokerCase):
         )
 
     def test_the_rules_sales_channels_read_polish(self):
-        Rule = self.env["insurance.notify.rule"].with_user(self.manager)
+        Rule = self.as_user(self.manager)["insurance.notify.rule"]
         choices = dict(Rule.fields_get(["sales_channel"])["sales_channel"]["selection"])
         self.assertEqual(choices["office"], "Biuro")
         self.assertEqual(choices["partner"], "Partner biznesowy")
 
     def test_the_rules_creation_line_in_the_chatter_is_polish(self):
         self.env["ir.module.module"]._load_module_terms(["mail"], ["pl_PL"], overwrite=True)
-        rule = self.Rule.with_user(self.manager).create(
+        rule = self.as_user(self.manager)["insurance.notify.rule"].create(
             {
                 "name": "Koniec polisy: SMS",
                 "event_type": "policy_expiry",
@@ -103,5 +108,5 @@ class TestLeftoverEnglish(PolishBrokerCase):
         gateway = self.env.ref("insurance_notify.gateway_sandbox", raise_if_not_found=False)
         if not gateway:
             self.skipTest("the sandbox gateway is demo data")
-        self.assertEqual(gateway.with_user(self.manager).display_name, "Piaskownica")
+        self.assertEqual(gateway.with_env(self.as_user(self.manager)).display_name, "Piaskownica")
         self.assertEqual(gateway.with_context(lang="en_US").name, "Sandbox")
