@@ -34,7 +34,8 @@ def serve(latency, urls):
 def reset(cr):
     cr.execute("DELETE FROM insurance_notify_message")
     cr.execute("DELETE FROM insurance_notify_rule")
-    cr.execute("DELETE FROM insurance_notify_gateway WHERE name = 'bench loopback'")
+    # The name is a translated (jsonb) field since 18.0.1.3.0.
+    cr.execute("DELETE FROM insurance_notify_gateway WHERE name->>'en_US' = 'bench loopback'")
     cr.commit()
 
 
