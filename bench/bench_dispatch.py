@@ -66,7 +66,8 @@ def reset(cr):
         "DELETE FROM insurance_notify_rule WHERE name->>'en_US' = 'bench' AND NOT EXISTS "
         "(SELECT 1 FROM insurance_notify_message m WHERE m.rule_id = insurance_notify_rule.id)"
     )
-    cr.execute("DELETE FROM insurance_notify_gateway WHERE name = 'bench loopback'")
+    # The name is a translated (jsonb) field since 18.0.1.3.0.
+    cr.execute("DELETE FROM insurance_notify_gateway WHERE name->>'en_US' = 'bench loopback'")
     cr.commit()
 
 

@@ -15,6 +15,7 @@
         "data/mail_template_data.xml",
         "data/insurance_notify_rule_data.xml",
         "views/account_move_views.xml",
+        "views/insurance_notify_rule_views.xml",
     ],
     "demo": ["demo/account_demo.xml"],
     "assets": {

@@ -48,7 +48,8 @@ class InsuranceNotifyGateway(models.Model):
     _order = "sequence, id"
     _check_company_auto = True
 
-    name = fields.Char(required=True)
+    # Translated: the shipped sandbox reads "Piaskownica" to a Polish broker.
+    name = fields.Char(required=True, translate=True)
     provider = fields.Selection(
         [
             ("sandbox", "Sandbox (keeps messages, sends nothing)"),

@@ -118,7 +118,11 @@ class InsuranceNotifyRule(models.Model):
         help="Reminders about other policies are recorded as skipped, with the reason.",
     )
     sales_channel = fields.Selection(
-        selection=lambda self: self.env["insurance.policy"]._fields["sales_channel"].selection,
+        # The policy's choices with their labels in the user's language: a callable
+        # selection gets no translated ir.model.fields.selection rows of its own.
+        selection=lambda self: (
+            self.env["insurance.policy"]._fields["sales_channel"]._description_selection(self.env)
+        ),
         help="Only policies sold through this channel; empty for all.",
     )
     insurer_ids = fields.Many2many(

@@ -64,8 +64,13 @@ class ResConfigSettings(models.TransientModel):
     insurance_prevent_duplicate_clients = fields.Boolean(
         string="Prevent duplicate clients",
         config_parameter=PARAM_PREVENT_DUPLICATES,
-        help="Refuse to create, edit or import a client whose mobile number or e-mail "
-        "another client already has.",
+        # Off by default, as every consent setting: installing the add-on must not
+        # start refusing contacts in stock flows (the Contacts app, imports); an
+        # administrator opts in.
+        default=False,
+        help="Off until an administrator turns it on. When on, creating, editing or "
+        "importing a client whose mobile number or e-mail another client already has "
+        "is refused everywhere, the Contacts app included.",
     )
 
     # Task reminders: the defaults a new task starts with, per audience.

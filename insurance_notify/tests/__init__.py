@@ -53,3 +53,4 @@ from . import test_dispatch_budget
 from . import test_email_crash
 from . import test_wizard_owners
 from . import test_planner_indexes
+from . import test_broker_day_labels

@@ -91,6 +91,19 @@ class AccountMoveLine(models.Model):
         help="Still to pay on this due date, with the currency.",
     )
 
+    @api.depends_context("insurance_notify_document")
+    def _compute_display_name(self):
+        # A payment-term line is named after its invoice, so stock Odoo shows
+        # "FV/2026/00005 FV/2026/00005"; the add-on's screens (which ask with this
+        # context key) name the document once. Elsewhere the stock name stays.
+        super()._compute_display_name()
+        if not self.env.context.get("insurance_notify_document"):
+            return
+        for line in self:
+            move_name = line.move_id.name
+            if move_name and line.display_name == f"{move_name} {move_name}":
+                line.display_name = move_name
+
     def init(self):
         result = super().init()
         # Open receivable lines by due date: the planner's range scan. Stock
