@@ -13,7 +13,7 @@ from .common import NotifyCase
 
 # Per event type: the model of its template, and the index that must carry the day.
 SOURCES = {
-    "policy_expiry": ("insurance.policy", "insurance_policy__date_end_index"),
+    "policy_expiry": ("insurance.policy", "insurance_policy_company_date_end_index"),
     "inspection_expiry": ("insurance.policy", "insurance_policy__inspection_date_index"),
     "installment_due": (
         "insurance.policy.installment",
@@ -23,7 +23,10 @@ SOURCES = {
         "insurance.policy.installment",
         "insurance_policy_installment__date_due_index",
     ),
-    "consent_renewal": ("res.partner", "res_partner__consent_valid_until_index"),
+    # Consents are each agency's own (a JSON value per company, since
+    # 18.0.1.3.0): no index reaches one company's end dates; the client rule
+    # (a card of the company, or a policy of it) is what is searched.
+    "consent_renewal": ("res.partner", None),
     "birthday": ("res.partner", "res_partner_birthdate_month_day_index"),
 }
 BOOK_TABLES = ("res_partner", "insurance_policy", "insurance_policy_installment")
@@ -63,6 +66,8 @@ class TestPlannerIndexes(NotifyCase):
     def assert_indexed(self, plan, index):
         for table in BOOK_TABLES:
             self.assertNotIn(f"Seq Scan on {table}", plan)
+        if index is None:
+            return
         # The index is searched for the days (an Index Cond), not read whole
         # as a stand-in for the table.
         lines = plan.splitlines()
@@ -91,7 +96,7 @@ class TestPlannerIndexes(NotifyCase):
 
     def test_partner_sources_read_only_the_day_on_a_large_book(self):
         """On a book of 30,000 clients PostgreSQL itself prefers the birthday
-        and consent-validity indexes to reading every client."""
+        index to reading every client."""
         self.env.flush_all()
         cr = self.env.cr
         # Accounting (with the invoice bridge) adds a required column to partners.
@@ -99,27 +104,41 @@ class TestPlannerIndexes(NotifyCase):
         cr.execute(
             """
             INSERT INTO res_partner (name, complete_name, active, type, is_company, lang,
-                                     birthdate, consent_valid_until, create_date, write_date
-                                     /*columns*/)
+                                     birthdate, consent_valid_until, create_date, write_date,
+                                     company_id /*columns*/)
             SELECT 'Index client ' || n, 'Index client ' || n, TRUE, 'contact', FALSE, 'pl_PL',
-                   DATE '1950-01-01' + (n * 37) % 20000,
-                   CASE WHEN n % 3 = 0 THEN DATE '2026-11-23' + (n % 730 - 100) END,
-                   now(), now() /*values*/
+                   DATE '1950-01-01' + mod(n * 37, 20000),
+                   CASE WHEN mod(n, 3) = 0
+                        THEN jsonb_build_object(
+                            %(company)s::text, DATE '2026-11-23' + (mod(n, 730) - 100))
+                   END,
+                   now(), now(), %(company)s /*values*/
               FROM generate_series(1, 30000) AS n
             """.replace("/*columns*/", ", autopost_bills" if extra else "").replace(
                 "/*values*/", ", 'ask'" if extra else ""
-            )
+            ),
+            {"company": self.env.company.id},
         )
         cr.execute("ANALYZE res_partner")
-        for event_type in ("birthday", "consent_renewal"):
-            rule = self.rule(event_type, offsets="0,14")
-            with self.subTest(event_type=event_type):
-                plan = self.plan_of(self.planner_query(rule, self.TODAY, self.TODAY))
-                self.assert_indexed(plan, SOURCES[event_type][1])
+        # Birthdays only: the per-agency consent end date (a JSON value per
+        # company) has no index PostgreSQL can range-scan; see the README.
+        rule = self.rule("birthday", offsets="0,14")
+        plan = self.plan_of(self.planner_query(rule, self.TODAY, self.TODAY))
+        # The 30,000 clients are read through the birthday index; the few
+        # policies of this small book may be read whole by the client rule.
+        self.assertNotIn("Seq Scan on res_partner", plan)
+        self.assertIn("res_partner_birthdate_month_day_index", plan)
 
     def test_29_february_birthdays_still_found_through_the_index(self):
         """The indexed birthday query keeps the 28 February rule of other years."""
-        self.client.write({"birthdate": date(1984, 2, 29), "consent_birthday": True})
+        # The agency's own client: partner events reach only a company's clients.
+        self.client.write(
+            {
+                "company_id": self.env.company.id,
+                "birthdate": date(1984, 2, 29),
+                "consent_birthday": True,
+            }
+        )
         rule = self.rule("birthday", offsets="0")
         found = {
             day: [occ.res_id for occ in rule._find_occurrences(day, day)]
