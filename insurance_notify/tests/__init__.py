@@ -51,3 +51,4 @@ from . import test_task_reminder_rights
 from . import test_dispatch_budget
 from . import test_email_crash
 from . import test_wizard_owners
+from . import test_batch_costs
