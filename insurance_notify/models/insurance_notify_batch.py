@@ -15,8 +15,8 @@ last 24 hours is skipped as "already reminded", not sent again.
 """
 
 from odoo import api, fields, models
-from odoo.tools import format_datetime
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_datetime
 
 from odoo.addons.base.models.res_partner import _tz_get
 

@@ -52,3 +52,4 @@ from . import test_dispatch_budget
 from . import test_email_crash
 from . import test_wizard_owners
 from . import test_batch_costs
+from . import test_template_helpers
