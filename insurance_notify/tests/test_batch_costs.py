@@ -152,7 +152,7 @@ class TestBatchCostsAgree(NotifyCase):
         batch.invalidate_recordset()
         self.assertEqual((batch.sent_count, batch.skipped_count, batch.queued_count), (0, 1, 1))
         self.assertEqual(batch.progress, 0.0, "a skipped client is not progress")
-        self.assertIn("czeka na okno wysyłki", batch.waiting_note)
+        self.assertIn("czekają na okno wysyłki", batch.waiting_note)
         self.assertIn("08:00", batch.waiting_note)
 
         self.set_now(warsaw(self.TODAY + timedelta(days=1), 8, 5))
