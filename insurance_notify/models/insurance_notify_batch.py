@@ -292,7 +292,7 @@ class InsuranceNotifyBatch(models.Model):
             left = totals["sent"] + totals["failed"]
             batch.progress = 100.0 * left / to_send if to_send else 0.0
             batch.waiting_note = False
-        batch._compute_waiting_note()
+        self._compute_waiting_note()
 
     def _compute_waiting_note(self):
         """Say when queued messages wait for the sending window (e.g. until 08:00)."""
