@@ -10,7 +10,7 @@ and the review show and what the sandbox gateway received.
 from datetime import timedelta
 
 from odoo import Command
-from odoo.tests import new_test_user
+from odoo.tests import Form, new_test_user
 
 from ..lib.notify_engine.gateways import SandboxGateway
 from .common import NotifyCase, warsaw
@@ -161,3 +161,23 @@ class TestBatchCostsAgree(NotifyCase):
         self.assertEqual(len(SandboxGateway.outbox), 1)
         self.assertEqual(batch.progress, 100.0)
         self.assertFalse(batch.waiting_note)
+
+    def test_the_unsaved_form_shows_the_reviews_figures(self):
+        form = Form(
+            self.env["insurance.notify.batch"]
+            .with_user(self.manager)
+            .with_context(default_kind="bulk")
+        )
+        form.target = "policy_expiry"
+        form.channel = "sms"
+        form.gateway_id = self.gateway
+        form.sms_template_id = self.template
+        self.assertTrue(form.sms_transliterate, "taken from the template")
+        self.assertEqual((form.recipient_count, form.sms_parts), (2, 1))
+        self.assertAlmostEqual(form.cost_estimate, 0.16)
+        form.sms_transliterate = False
+        self.assertEqual(form.sms_parts, 2)
+        self.assertAlmostEqual(form.cost_estimate, 0.32)
+        batch = form.save()
+        wizard = self.review(batch)
+        self.assertEqual((wizard.sms_parts, wizard.cost), (2, form.cost_estimate))
