@@ -17,9 +17,9 @@ from .common import NotifyCase, warsaw
 
 # 233 characters with Polish letters: 4 UCS-2 parts, 2 GSM-7 parts once transliterated.
 OFFICE_TEXT = (
-    "Szanowni Państwo, od poniedziałku nasze biuro przenosi się na ulicę Długą 5 "
+    "Szanowni Państwo, od poniedziałku nasze biuro przenosi się na ulicę Długą 15 "
     "w Łodzi. Zapraszamy od ósmej do szesnastej; w sprawie polis, rat i szkód "
-    "prosimy dzwonić pod dotychczasowy numer. Dziękujemy za zaufanie, zespół biura."
+    "prosimy dzwonić pod dotychczasowy numer. Dziękujemy za zaufanie, cały zespół biura."
 )
 
 
@@ -52,8 +52,7 @@ class TestBatchCostsAgree(NotifyCase):
         cls.template.write(
             {
                 "body": "Polisa {{ object.name }} kończy się {{ format_date(object.date_end) }}. "
-                "Prosimy o kontakt w sprawie wznowienia ubezpieczenia; dziękujemy, "
-                "zespół Państwa biura ubezpieczeniowego.",
+                "Prosimy o kontakt w sprawie wznowienia; dziękujemy, zespół Państwa biura.",
                 "sms_transliterate": True,
             }
         )
@@ -78,6 +77,7 @@ class TestBatchCostsAgree(NotifyCase):
         return (
             self.env["insurance.notify.batch"]
             .with_user(self.manager)
+            .with_context(lang="pl_PL")  # as the web client sends it
             .create({"name": "Wznowienia", "gateway_id": self.gateway.id, **values})
         )
 
@@ -166,7 +166,7 @@ class TestBatchCostsAgree(NotifyCase):
         form = Form(
             self.env["insurance.notify.batch"]
             .with_user(self.manager)
-            .with_context(default_kind="bulk")
+            .with_context(default_kind="bulk", lang="pl_PL")
         )
         form.target = "policy_expiry"
         form.channel = "sms"

@@ -33,7 +33,7 @@ class TestTemplateHelpers(NotifyCase):
         )
 
     def template_form(self):
-        form = Form(self.env["sms.template"].with_user(self.manager))
+        form = Form(self.env["sms.template"].with_user(self.manager).with_context(lang="pl_PL"))
         form.name = "Składka"
         form.model_id = self.env["ir.model"]._get("insurance.policy")
         return form
@@ -69,7 +69,10 @@ class TestTemplateHelpers(NotifyCase):
             "płatna do {{ format_date(object.date_end) }}.",
         )
         template = form.save()
-        text = template._render_field("body", self.policy.ids, compute_lang=True)[self.policy.id]
+        # Rendered in Polish (the client's language, as the dispatcher does).
+        text = template.with_context(lang="pl_PL")._render_field("body", self.policy.ids)[
+            self.policy.id
+        ]
         # "312,50 zł", not "312.5"; the date in the Polish format.
         self.assertIn("312,50\N{NO-BREAK SPACE}zł", text)
         self.assertIn(self.policy.date_end.strftime("%d.%m.%Y"), text)
