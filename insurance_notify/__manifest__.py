@@ -48,6 +48,7 @@
         "demo/insurance_demo_agencies.xml",
     ],
     "assets": {
+        "web.assets_backend": ["insurance_notify/static/src/js/*.js"],
         "web.assets_tests": ["insurance_notify/static/src/tours/*.js"],
     },
 }

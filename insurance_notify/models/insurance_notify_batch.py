@@ -16,6 +16,7 @@ last 24 hours is skipped as "already reminded", not sent again.
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_datetime
 
 from odoo.addons.base.models.res_partner import _tz_get
 
@@ -193,7 +194,16 @@ class InsuranceNotifyBatch(models.Model):
     failed_count = fields.Integer(string="Failed", compute="_compute_counts")
     skipped_count = fields.Integer(string="Skipped", compute="_compute_counts")
     cancelled_count = fields.Integer(string="Cancelled", compute="_compute_counts")
-    progress = fields.Float(compute="_compute_counts", help="Share of the messages done.")
+    progress = fields.Float(
+        compute="_compute_counts",
+        help="Share of the messages to send that have left (sent or failed); skipped and "
+        "cancelled ones are not counted, so nothing sent shows 0 %.",
+    )
+    waiting_note = fields.Char(
+        string="Waiting for the Window",
+        compute="_compute_counts",
+        help="Messages queued for later: outside the sending hours they wait for the window.",
+    )
 
     recipient_count = fields.Integer(
         string="Recipients",
@@ -276,7 +286,41 @@ class InsuranceNotifyBatch(models.Model):
             batch.failed_count = totals["failed"]
             batch.skipped_count = totals["skipped"]
             batch.cancelled_count = totals["cancelled"]
-            batch.progress = 100.0 * (total - totals["queued"]) / total if total else 0.0
+            # Skipped messages are not "done" work: a send whose clients were
+            # mostly skipped showed 58 % with nothing sent.
+            to_send = totals["sent"] + totals["failed"] + totals["queued"]
+            left = totals["sent"] + totals["failed"]
+            batch.progress = 100.0 * left / to_send if to_send else 0.0
+            batch.waiting_note = False
+        self._compute_waiting_note()
+
+    def _compute_waiting_note(self):
+        """Say when queued messages wait for the sending window (e.g. until 08:00)."""
+        batches = self.filtered("id")  # a form not yet saved has no messages
+        if not batches:
+            return
+        Message = self.env["insurance.notify.message"]
+        now = Message._now()
+        waiting = {
+            batch: (count, first)
+            for batch, count, first in Message.sudo()._read_group(
+                [
+                    ("batch_id", "in", batches.ids),
+                    ("state", "=", "queued"),
+                    ("scheduled_at", ">", now),
+                ],
+                ["batch_id"],
+                ["__count", "scheduled_at:min"],
+            )
+        }
+        for batch in batches:
+            count, first = waiting.get(batch, (0, None))
+            if count:
+                batch.waiting_note = self.env._(
+                    "%(count)s messages wait for the sending window; the first leaves at %(date)s.",
+                    count=count,
+                    date=format_datetime(self.env, first, dt_format="short"),
+                )
 
     @api.depends(
         "kind",
@@ -294,6 +338,7 @@ class InsuranceNotifyBatch(models.Model):
         "partner_ids",
         "excluded_partner_ids",
         "opt_out_line",
+        "sms_transliterate",
         "gateway_id",
         "company_id",
     )
@@ -304,11 +349,43 @@ class InsuranceNotifyBatch(models.Model):
             batch.recipient_count = len(targets)
             batch.currency_id = gateway.currency_id or batch.company_id.currency_id
             batch.preview = batch._preview(targets[0][0] if targets else None)
-            if batch.channel == "sms" and batch.preview:
-                batch.sms_parts = sms.analyze(batch.preview).parts
+            batch.sms_parts = 0
+            batch.cost_estimate = 0.0
+            if batch.channel != "sms" or not batch.preview:
+                continue
+            # The same function as the review (_review_messages): the same
+            # transliteration, opt-out line and skipped clients, so the form and
+            # the review never disagree on parts and cost.
+            leaving = batch._sms_estimate(targets)
+            if leaving:
+                batch.sms_parts = leaving[0]["sms_parts"]
+                batch.cost_estimate = sum(vals["cost"] for vals in leaving)
             else:
-                batch.sms_parts = 0
-            batch.cost_estimate = batch.sms_parts * len(targets) * gateway.cost_per_part
+                batch.sms_parts = batch._sms_analyze(batch.preview, suffixed=True).parts
+
+    def _sms_estimate(self, targets):
+        """The messages of ``targets`` that will leave, as the review counts them."""
+        self.ensure_one()
+        if not targets:
+            return []
+        prepared = self._review_messages(targets)
+        return [
+            vals
+            for vals in prepared.values()
+            if vals["state"] == "queued"
+            and vals["channel"] == "sms"
+            and not vals["too_long"]
+            and not vals["render_error"]
+        ]
+
+    def _sms_analyze(self, text, suffixed=False):
+        """Parts and text of an SMS of this send: its transliterate box applies
+        to the free text and to the template alike."""
+        self.ensure_one()
+        transliterate = self._notify_sms_options()[0]
+        if not suffixed:
+            text += self._opt_out_suffix()
+        return sms.analyze(text, transliterate=transliterate)
 
     def _preview(self, res_id):
         """The message the first recipient gets (templates rendered for them)."""
@@ -322,7 +399,9 @@ class InsuranceNotifyBatch(models.Model):
                 ]
             else:
                 text = self.body
-            return (text + self._opt_out_suffix()) if text else False
+            # What the client receives: transliterated when the box is ticked,
+            # with the opt-out line when the send appends it.
+            return self._sms_analyze(text).text if text else False
         if self.mail_template_id:
             if not res_id:
                 return False
@@ -407,7 +486,9 @@ class InsuranceNotifyBatch(models.Model):
         except ValueError:
             return DEFAULT_FREE_TEXT_MAX_PARTS
 
-    @api.constrains("body", "channel", "sms_template_id", "opt_out_line", "gateway_id")
+    @api.constrains(
+        "body", "channel", "sms_template_id", "opt_out_line", "gateway_id", "sms_transliterate"
+    )
     def _check_free_text_length(self):
         """A text typed here goes to every recipient as it is: a slip of the
         paste key must not send a 40-part SMS to the whole book."""
@@ -415,7 +496,7 @@ class InsuranceNotifyBatch(models.Model):
         for batch in self:
             if batch.channel != "sms" or batch.sms_template_id or not batch.body or not limit:
                 continue
-            parts = sms.analyze(batch.body + batch._opt_out_suffix()).parts
+            parts = batch._sms_analyze(batch.body).parts
             if parts > limit:
                 raise ValidationError(
                     self.env._(

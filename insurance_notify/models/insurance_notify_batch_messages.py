@@ -136,7 +136,8 @@ class InsuranceNotifyBatch(models.Model):
                 """,
                 self.res_model,
                 res_ids,
-                self.id,
+                # A form not saved yet (its estimate) has a NewId: no message is its own.
+                self._origin.id or 0,
                 since,
             )
         )

@@ -49,6 +49,8 @@ def may_write_code(user):
 FOREIGN_BRACES = re.compile(r"(?<!\{)\{\s*([A-Za-z_][\w.\-]*)\s*\}(?!\})")
 # <NR_POLISY>, <DATA_KONCA> (also HTML-escaped inside an e-mail body).
 FOREIGN_ANGLES = re.compile(r"(?:<|&lt;)([A-Z][A-Z0-9_]{1,40})(?:>|&gt;)")
+# What Odoo's placeholder picker inserts: {{object.path}} or {{object.path ||| default}}.
+PICKED = re.compile(r"\{\{object\.([\w.]+)(?: \|\|\| ([^{}]*))?\}\}")
 # QWeb attributes of an e-mail body holding expressions.
 QWEB_EXPRESSION = re.compile(r'\bt-(?:out|esc|if|elif|foreach|att-\w+)="([^"]*)"')
 
@@ -503,3 +505,65 @@ def _object_chains(tree):
         if not any(other[: len(chain)] == chain for other in kept):
             kept.append(chain)
     return kept
+
+
+class InsuranceTemplatePlaceholderHelpers(models.AbstractModel):
+    """The placeholder assistant's expression for insurance models: amounts and
+    dates come formatted (``312.5`` is not what a client should read), in the
+    helpers the placeholder check allows."""
+
+    _inherit = "insurance.template.check"
+
+    @api.model
+    def _insurance_build_expression(self, model, field_name, sub_field_name, null_value):
+        """``{{ format_amount(...) }}`` / ``{{ format_date(...) }}`` for a
+        monetary or date field of an insurance model, else None (stock)."""
+        if not (model and model.startswith("insurance.") and model in self.env and field_name):
+            return None
+        Model = self.env[model]
+        field = Model._fields.get(field_name)
+        path = f"object.{field_name}"
+        if field and sub_field_name:
+            if field.type != "many2one":
+                return None
+            path += f".{sub_field_name}"
+            owner_path, field = (
+                f"object.{field_name}",
+                self.env[field.comodel_name]._fields.get(sub_field_name),
+            )
+        else:
+            owner_path = "object"
+        if not field:
+            return None
+        if field.type == "monetary":
+            currency = field.get_currency_field(self.env[field.model_name])
+            call = f"format_amount({path}, {owner_path}.{currency})" if currency else None
+        elif field.type == "date":
+            call = f"format_date({path})"
+        elif field.type == "datetime":
+            call = f"format_datetime({path})"
+        else:
+            call = None
+        if not call:
+            return None
+        # ||| applies to the whole expression: an empty date shows the default.
+        default = f" ||| {null_value}" if null_value else ""
+        return "{{ " + call + default + " }}"
+
+    def _insurance_format_picked(self, text):
+        """``text`` with what the field picker just inserted (its own
+        ``{{object.path}}`` form, without spaces: Odoo 18's picker builds it in
+        the browser, not with ``_build_expression``) formatted through
+        ``_build_expression`` when it is an amount or a date."""
+        if not text or "{{object." not in text:
+            return text
+
+        def replace(match):
+            path, default = match.group(1), match.group(2) or ""
+            field_name, _dot, sub_field_name = path.partition(".")
+            if "." in sub_field_name:
+                return match.group(0)
+            built = self._build_expression(field_name, sub_field_name, default.strip())
+            return built or match.group(0)
+
+        return PICKED.sub(replace, text)

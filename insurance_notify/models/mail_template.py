@@ -23,6 +23,15 @@ class MailTemplate(models.Model):
         "every agency and changed by administrators only.",
     )
 
+    @api.model
+    def _build_expression(self, field_name, sub_field_name, null_value):
+        # Formatted amounts and dates first for insurance models (see
+        # insurance.template.check); the model comes from the template or the
+        # form's context.
+        model = self.model or self.env.context.get("default_model")
+        expression = self._insurance_build_expression(model, field_name, sub_field_name, null_value)
+        return expression or super()._build_expression(field_name, sub_field_name, null_value)
+
     @api.constrains("subject", "body_html", "model_id")
     def _check_insurance_placeholders(self):
         self._insurance_check_texts(

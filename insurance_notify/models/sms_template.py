@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..lib.notify_engine import sms
+from ..lib.notify_engine import foreign_tokens, sms
 
 
 class SmsTemplate(models.Model):
@@ -47,6 +47,20 @@ class SmsTemplate(models.Model):
     sms_sample_chars = fields.Integer(string="Characters", compute="_compute_sms_sample")
     sms_sample_parts = fields.Integer(string="SMS Parts", compute="_compute_sms_sample")
     sms_sample_error = fields.Char(string="Example Error", compute="_compute_sms_sample")
+    # Live, while typing: a token of another program would go out literally.
+    # A warning, not a refusal (the save refuses what the placeholder check knows).
+    insurance_foreign_warning = fields.Char(
+        string="Other Program's Tokens", compute="_compute_insurance_foreign_warning"
+    )
+
+    @api.model
+    def _build_expression(self, field_name, sub_field_name, null_value):
+        # Formatted amounts and dates first for insurance models (see
+        # insurance.template.check); the model comes from the template or the
+        # form's context.
+        model = self.model or self.env.context.get("default_model")
+        expression = self._insurance_build_expression(model, field_name, sub_field_name, null_value)
+        return expression or super()._build_expression(field_name, sub_field_name, null_value)
 
     @api.constrains("body", "model_id")
     def _check_insurance_placeholders(self):
@@ -75,6 +89,29 @@ class SmsTemplate(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_insurance_in_use(self):
         self._insurance_unlink_in_use()
+
+    @api.onchange("body")
+    def _onchange_insurance_format_picked(self):
+        # The picker's raw {{object.premium_amount}} renders "312.5": formatted
+        # helpers for amounts and dates of insurance models.
+        if self.body and (self.model or "").startswith("insurance."):
+            formatted = self._insurance_format_picked(self.body)
+            if formatted != self.body:
+                self.body = formatted
+
+    @api.depends("body")
+    def _compute_insurance_foreign_warning(self):
+        for template in self:
+            tokens = foreign_tokens.find(template.body or "")
+            template.insurance_foreign_warning = (
+                self.env._(
+                    "%(tokens)s: placeholders of another program. They would be sent to the "
+                    "client as they are; insert fields with # or the magic wand instead.",
+                    tokens=", ".join(f"“{token}”" for token in tokens),
+                )
+                if tokens
+                else False
+            )
 
     @api.depends("body", "lang", "model_id", "sms_transliterate")
     @api.depends_context("lang")

@@ -54,3 +54,5 @@ from . import test_email_crash
 from . import test_wizard_owners
 from . import test_planner_indexes
 from . import test_broker_day_labels
+from . import test_batch_costs
+from . import test_template_helpers

@@ -51,10 +51,11 @@ class TestBroadcast(NotifyCase):
         self.assertEqual(batch.recipient_count, 2)
         self.assertEqual(batch.preview, OFFICE_MOVE)
         self.assertEqual(batch.sms_parts, 1)
-        self.assertAlmostEqual(batch.cost_estimate, 2 * 0.16)
+        # Only the client with marketing consent is sent to: the cost is the review's.
+        self.assertAlmostEqual(batch.cost_estimate, 0.16)
         batch.body = "Ł" * 71  # UCS-2: 70 a part
         self.assertEqual(batch.sms_parts, 2)
-        self.assertAlmostEqual(batch.cost_estimate, 2 * 2 * 0.16)
+        self.assertAlmostEqual(batch.cost_estimate, 2 * 0.16)
 
     def test_only_clients_with_marketing_consent_get_it_with_the_opt_out_line(self):
         batch = self.broadcast(sms_sender="Broker24")

@@ -318,9 +318,9 @@ class TestReviewLanguages(BulkReviewCase):
         currency = self.gateway.currency_id.name
         expected = {
             "pl_PL": f"Wiadomości do wysłania: 4, pominięte: 1; części SMS łącznie: 5, "
-            f"około 0.8 {currency}.",
+            f"około 0,80 {currency}.",
             "lt_LT": f"Bus išsiųsta pranešimų: 4, praleista: 1; iš viso SMS dalių: 5, "
-            f"apie 0.8 {currency}.",
+            f"apie 0,80 {currency}.",
         }
         for lang, summary in expected.items():
             with self.subTest(lang=lang):

@@ -9,6 +9,7 @@ no message at all.
 """
 
 from odoo import api, fields, models
+from odoo.tools import formatLang
 
 
 class InsuranceNotifyBatchStart(models.TransientModel):
@@ -64,7 +65,11 @@ class InsuranceNotifyBatchStart(models.TransientModel):
                     count=wizard.message_count,
                     skipped=wizard.skipped_count,
                     parts=wizard.sms_parts,
-                    cost=wizard.currency_id.round(wizard.cost),
+                    # In the user's number format ("1,60" in Polish), with the
+                    # currency's decimals: the same figure the form shows.
+                    cost=formatLang(
+                        self.env, wizard.cost, digits=wizard.currency_id.decimal_places or 2
+                    ),
                     currency=wizard.currency_id.name or "",
                 )
             else:
