@@ -288,6 +288,8 @@ class TestOutcomes(OutcomeCase):
 
     def test_the_daily_job_settles_with_a_constant_number_of_queries(self):
         self.make_rule("7")
+        # Its first run keeps when it ran; the later ones are compared.
+        self.Message._cron_settle_outcomes()
         counts = []
         for size in (5, 20):
             self.set_now(warsaw(self.TODAY, 10))
