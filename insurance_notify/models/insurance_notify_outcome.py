@@ -200,10 +200,18 @@ class InsuranceNotifyOutcome(models.AbstractModel):
         statements, however many messages wait. Reads only what may have
         changed since its last run, and everything once a week."""
         params = self.env["ir.config_parameter"].sudo()
-        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
-        started = self.env.cr.fetchone()[0]
-        last = fields.Datetime.to_datetime(params.get_param(SETTLED_AT_PARAM) or False)
-        full = fields.Datetime.to_datetime(params.get_param(FULL_SETTLE_PARAM) or False)
+        params.flush_model()
+        # One query, not get_param's cache: the job's query count stays
+        # constant (and the database's clock is the one write_date uses).
+        self.env.cr.execute(
+            """SELECT now() AT TIME ZONE 'UTC',
+                      (SELECT value FROM ir_config_parameter WHERE key = %s),
+                      (SELECT value FROM ir_config_parameter WHERE key = %s)""",
+            [SETTLED_AT_PARAM, FULL_SETTLE_PARAM],
+        )
+        started, last, full = self.env.cr.fetchone()
+        last = fields.Datetime.to_datetime(last or False)
+        full = fields.Datetime.to_datetime(full or False)
         since = None
         if last and full and started - full < FULL_SETTLE_EVERY:
             since = last - CHANGED_MARGIN
