@@ -209,15 +209,17 @@ class InsuranceNotifyOutcome(models.AbstractModel):
                       (SELECT value FROM ir_config_parameter WHERE key = %s)""",
             [SETTLED_AT_PARAM, FULL_SETTLE_PARAM],
         )
-        started, last, full = self.env.cr.fetchone()
-        last = fields.Datetime.to_datetime(last or False)
-        full = fields.Datetime.to_datetime(full or False)
+        started, last_value, full_value = self.env.cr.fetchone()
+        last = fields.Datetime.to_datetime(last_value or False)
+        full = fields.Datetime.to_datetime(full_value or False)
         since = None
         if last and full and started - full < FULL_SETTLE_EVERY:
             since = last - CHANGED_MARGIN
         settled = self.sudo()._settle_outcomes(since=since)
-        params.set_param(SETTLED_AT_PARAM, fields.Datetime.to_string(started))
-        if since is None:
-            params.set_param(FULL_SETTLE_PARAM, fields.Datetime.to_string(started))
+        started_value = fields.Datetime.to_string(started)
+        if started_value != last_value:
+            params.set_param(SETTLED_AT_PARAM, started_value)
+        if since is None and started_value != full_value:
+            params.set_param(FULL_SETTLE_PARAM, started_value)
         self._commit_progress(done=settled, remaining=0)
         return settled
