@@ -15,10 +15,22 @@ control-group message (never sent) are measured alike, which is what makes
 the comparison honest. The report decides which states to compare.
 """
 
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 DEFAULT_GRACE_DAYS = 30
+# When the daily job last ran (the database's clock, as write_date is): it
+# re-reads only the documents changed since, less a margin for transactions
+# that were open across its run.
+SETTLED_AT_PARAM = "insurance_notify.outcomes_settled_at"
+# When it last re-read every pending message: once a week, for documents
+# changed past the ORM without their write date.
+FULL_SETTLE_PARAM = "insurance_notify.outcomes_full_settled_at"
+CHANGED_MARGIN = timedelta(days=1)
+FULL_SETTLE_EVERY = timedelta(days=7)
 
 
 class InsuranceNotifyOutcome(models.AbstractModel):
@@ -49,15 +61,32 @@ class InsuranceNotifyOutcome(models.AbstractModel):
         help="Days from the message (sent, or recorded for the control group) to its outcome.",
     )
 
+    def init(self):
+        super().init()
+        if self._abstract:
+            return
+        # The settle job reads only pending messages, a small share of the
+        # history once it is decided; by model, as each statement does.
+        create_index(
+            self.env.cr,
+            "insurance_notify_message_pending_index",
+            self._table,
+            ["res_model", "event_date"],
+            where="outcome = 'pending'",
+        )
+
     # ------------------------------------------------------------------
     # Settling
     # ------------------------------------------------------------------
 
     @api.model
-    def _settle_outcomes(self, res_model=None, res_ids=None, today=None):
+    def _settle_outcomes(self, res_model=None, res_ids=None, today=None, since=None):
         """Settle the pending outcomes (of the documents ``res_ids`` of
         ``res_model``, just changed: a write hook; else of every message):
         one statement per event type, whatever the number of messages.
+        With ``since`` (a timestamp), only the pending messages that may have
+        been decided since are read: their deadline passed, or they, their
+        document or what the event source names changed since then.
         Returns how many were settled."""
         today = today or self._today()
         self.env.flush_all()
@@ -73,7 +102,9 @@ class InsuranceNotifyOutcome(models.AbstractModel):
         for event_type, source in sources.items():
             if not source.outcome_on or (res_model and source.model != res_model):
                 continue
-            settled += self._settle_event_type(event_type, source, restrict, today, days)
+            settled += self._settle_event_type(
+                event_type, source, restrict, today, days, since=None if res_model else since
+            )
         if settled:
             self.invalidate_model(["outcome", "outcome_date", "outcome_days"])
         return settled
@@ -101,12 +132,27 @@ class InsuranceNotifyOutcome(models.AbstractModel):
         return self.env.cr.rowcount
 
     @api.model
-    def _settle_event_type(self, event_type, source, restrict, today, days):
+    def _settle_event_type(self, event_type, source, restrict, today, days, since=None):
+        # Deciding is the expensive part (the source's subqueries); a message
+        # nothing happened to since the last run is decided only when its
+        # deadline passed.
+        touched = SQL("TRUE")
+        if since is not None:
+            touched = SQL(
+                "(p.deadline < %(today)s OR p.changed_at >= %(since)s OR d.write_date >= %(since)s"
+                " OR %(extra)s)",
+                today=today,
+                since=since,
+                extra=SQL(source.outcome_changed.format(since="%(since)s"), since=since)
+                if source.outcome_changed
+                else SQL("FALSE"),
+            )
         query = SQL(
             """
             WITH p AS (
                 SELECT m.id, m.res_id, m.event_date, m.company_id,
                        COALESCE(m.sent_at, m.scheduled_at, m.create_date)::date AS message_on,
+                       m.write_date AS changed_at,
                        m.event_date + COALESCE(c.insurance_outcome_grace_days, %(grace)s)
                            AS deadline
                   FROM insurance_notify_message m
@@ -120,6 +166,7 @@ class InsuranceNotifyOutcome(models.AbstractModel):
             ), done AS (
                 SELECT p.id, p.message_on, p.deadline, %(outcome_on)s AS done_on
                   FROM p %(join)s
+                 WHERE %(touched)s
             ), decided AS (
                 SELECT id, message_on, done_on <= deadline AS converted,
                        CASE WHEN done_on <= deadline THEN done_on ELSE deadline END AS day
@@ -140,6 +187,7 @@ class InsuranceNotifyOutcome(models.AbstractModel):
             restrict=restrict,
             outcome_on=SQL(source.outcome_on.format(**days)),
             join=SQL(source.outcome_join),
+            touched=touched,
             today=today,
         )
         self.env.cr.execute(query)
@@ -149,7 +197,29 @@ class InsuranceNotifyOutcome(models.AbstractModel):
     def _cron_settle_outcomes(self):
         """Daily: settle what the write hooks could not see (a grace period
         passed, documents changed past the ORM). A constant number of
-        statements, however many messages wait."""
-        settled = self.sudo()._settle_outcomes()
+        statements, however many messages wait. Reads only what may have
+        changed since its last run, and everything once a week."""
+        params = self.env["ir.config_parameter"].sudo()
+        params.flush_model()
+        # One query, not get_param's cache: the job's query count stays
+        # constant (and the database's clock is the one write_date uses).
+        self.env.cr.execute(
+            """SELECT now() AT TIME ZONE 'UTC',
+                      (SELECT value FROM ir_config_parameter WHERE key = %s),
+                      (SELECT value FROM ir_config_parameter WHERE key = %s)""",
+            [SETTLED_AT_PARAM, FULL_SETTLE_PARAM],
+        )
+        started, last_value, full_value = self.env.cr.fetchone()
+        last = fields.Datetime.to_datetime(last_value or False)
+        full = fields.Datetime.to_datetime(full_value or False)
+        since = None
+        if last and full and started - full < FULL_SETTLE_EVERY:
+            since = last - CHANGED_MARGIN
+        settled = self.sudo()._settle_outcomes(since=since)
+        started_value = fields.Datetime.to_string(started)
+        if started_value != last_value:
+            params.set_param(SETTLED_AT_PARAM, started_value)
+        if since is None and started_value != full_value:
+            params.set_param(FULL_SETTLE_PARAM, started_value)
         self._commit_progress(done=settled, remaining=0)
         return settled

@@ -43,6 +43,10 @@ class EventSource:
     # period). No ``outcome_on``: the reminder asks for nothing measurable.
     outcome_join: str | None = None
     outcome_on: str | None = None
+    # What else than the document itself (its write date) can decide its
+    # reminders, changed since ``{since}`` (a timestamp): the daily job reads
+    # only the pending messages so touched, or whose deadline passed.
+    outcome_changed: str | None = None
 
     def query(self, today, company):
         """The events as an SQL, for ``company``'s planner whose today is ``today``."""
@@ -105,6 +109,13 @@ POLICY_RENEWED_ON = """
             AND q.date_start BETWEEN d.date_end - 31 AND p.deadline
             AND q.date_end > d.date_end)
     )
+"""
+
+# A successor entered (or changed) since: its predecessor, or a policy of the
+# same client. Subqueries run once (hashed), not per message.
+POLICY_SUCCESSOR_CHANGED = """
+    d.id IN (SELECT q.predecessor_id FROM insurance_policy q WHERE q.write_date >= {since})
+    OR d.partner_id IN (SELECT q.partner_id FROM insurance_policy q WHERE q.write_date >= {since})
 """
 
 INSTALLMENTS = SQL(
@@ -193,6 +204,7 @@ BASE_SOURCES = MappingProxyType(
             ),
             outcome_join="LEFT JOIN insurance_policy d ON d.id = p.res_id",
             outcome_on=POLICY_RENEWED_ON,
+            outcome_changed=POLICY_SUCCESSOR_CHANGED,
         ),
         "inspection_expiry": EventSource(
             model="insurance.policy",

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import polib
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests.common import new_test_user
 from odoo.tools.translate import TranslationImporter
 
 from ..lib.notify_engine import experiment
 from ..lib.notify_engine.gateways import SandboxGateway
+from ..models import insurance_notify_outcome as outcome
 from .common import NotifyCase, warsaw
 
 MIGRATION = (
@@ -287,6 +288,8 @@ class TestOutcomes(OutcomeCase):
 
     def test_the_daily_job_settles_with_a_constant_number_of_queries(self):
         self.make_rule("7")
+        # Its first run keeps when it ran; the later ones are compared.
+        self.Message._cron_settle_outcomes()
         counts = []
         for size in (5, 20):
             self.set_now(warsaw(self.TODAY, 10))
@@ -551,3 +554,59 @@ class TestDailyReportEffect(OutcomeCase):
             "Koniec OC: 25.0 % converted (clients reminded with a known outcome: 4)", body
         )
         self.assertIn("too few clients yet to measure the uplift", body)
+
+
+class TestDailySettleReadsOnlyWhatChanged(OutcomeCase):
+    """The daily job re-reads a pending message only when its deadline passed
+    or something it depends on changed since its last run; once a week it
+    re-reads them all (documents changed past the ORM)."""
+
+    def set_last_run(self, last, full):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(outcome.SETTLED_AT_PARAM, fields.Datetime.to_string(last))
+        params.set_param(outcome.FULL_SETTLE_PARAM, fields.Datetime.to_string(full))
+
+    def test_untouched_pending_messages_wait_for_their_deadline_or_the_weekly_pass(self):
+        renewed_past_orm, lapsed = self.policies_for(self.make_clients(2))
+        self.make_rule("7")
+        self.run_crons()
+        self.env.flush_all()
+        # Renewed by an import that left the write date alone: the hooks and the
+        # documents' write dates know nothing of it.
+        self.env.cr.execute(
+            "UPDATE insurance_policy SET state = 'renewed' WHERE id = %s", [renewed_past_orm.id]
+        )
+        self.env.invalidate_all()
+        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        db_now = self.env.cr.fetchone()[0]
+        # The last run is "tomorrow" for the database: nothing changed since.
+        self.set_last_run(db_now + timedelta(days=2), db_now)
+        self.assertEqual(self.settle_on(self.TODAY + timedelta(days=10)), 0)
+        self.assertEqual(self.messages_of(renewed_past_orm | lapsed).mapped("outcome"),
+                         ["pending", "pending"])  # fmt: skip
+        # A deadline passed: decided without anything having changed.
+        self.set_last_run(db_now + timedelta(days=2), db_now)
+        self.assertEqual(self.settle_on(self.TODAY + timedelta(days=7 + 30 + 1)), 2)
+        # (Converted or not by the day the import is dated: decided either way.)
+        self.assertNotEqual(self.messages_of(renewed_past_orm).outcome, "pending")
+        self.assertEqual(self.messages_of(lapsed).outcome, "not_converted")
+
+    def test_the_weekly_pass_reads_every_pending_message(self):
+        renewed_past_orm = self.policies_for(self.make_clients(1))
+        self.make_rule("7")
+        self.run_crons()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE insurance_policy SET state = 'renewed' WHERE id = %s", [renewed_past_orm.id]
+        )
+        self.env.invalidate_all()
+        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        db_now = self.env.cr.fetchone()[0]
+        self.set_last_run(db_now + timedelta(days=2), db_now - timedelta(days=8))
+        self.assertEqual(self.settle_on(self.TODAY + timedelta(days=10)), 1)
+        self.assertNotEqual(self.messages_of(renewed_past_orm).outcome, "pending")
+        params = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(
+            fields.Datetime.to_datetime(params.get_param(outcome.FULL_SETTLE_PARAM)),
+            db_now.replace(microsecond=0),
+        )

@@ -55,6 +55,12 @@ INVOICE_LINES = SQL(
 # Paid in full: the line is reconciled; the day is that of the last payment
 # reconciled with it (the latest of its partial reconciliations).
 INVOICE_OUTCOME_JOIN = "LEFT JOIN account_move_line d ON d.id = p.res_id"
+# A payment reconciled since: the line's reconciled flag is recomputed without
+# its write date.
+INVOICE_PAID_CHANGED = """
+    d.id IN (SELECT pr.debit_move_id FROM account_partial_reconcile pr
+              WHERE pr.create_date >= {since})
+"""
 INVOICE_PAID_ON = """
     CASE WHEN d.reconciled THEN COALESCE(
         (SELECT max(pr.max_date) FROM account_partial_reconcile pr WHERE pr.debit_move_id = d.id),
@@ -72,6 +78,7 @@ INVOICE_SOURCES = MappingProxyType(
             events=INVOICE_LINES,
             outcome_join=INVOICE_OUTCOME_JOIN,
             outcome_on=INVOICE_PAID_ON,
+            outcome_changed=INVOICE_PAID_CHANGED,
         ),
         "invoice_overdue": EventSource(
             model="account.move.line",
@@ -80,6 +87,7 @@ INVOICE_SOURCES = MappingProxyType(
             events=INVOICE_LINES,
             outcome_join=INVOICE_OUTCOME_JOIN,
             outcome_on=INVOICE_PAID_ON,
+            outcome_changed=INVOICE_PAID_CHANGED,
         ),
     }
 )
