@@ -97,8 +97,25 @@ class InsuranceNotifyComposer(models.AbstractModel):
         try:
             # Every text of the template (an e-mail's body is rendered when sent).
             template._insurance_guard_render_all()
-            rendered = template._render_field(field, self.mapped("res_id"), compute_lang=True)
-            return {message: rendered[message.res_id] or "" for message in self}
+            if template.lang:
+                rendered = template._render_field(field, self.mapped("res_id"), compute_lang=True)
+                return {message: rendered[message.res_id] or "" for message in self}
+            # A template that names no language still speaks the client's (a
+            # test SMS: the policy's client's, as it shows what they get),
+            # else the agency's: texts and dates in the recipient's language.
+            texts = {}
+            by_lang = self.grouped(
+                lambda m: (
+                    m.partner_id.lang
+                    or m.policy_id.partner_id.lang
+                    or m.company_id.partner_id.lang
+                    or "en_US"
+                )
+            )
+            for lang, messages in by_lang.items():
+                rendered = template._render_field(field, messages.mapped("res_id"), set_lang=lang)
+                texts.update((message, rendered[message.res_id] or "") for message in messages)
+            return texts
         except TemplateCodeError as error:
             # Code in a template no administrator wrote: none of its messages
             # goes, each says why.

@@ -160,6 +160,16 @@ class SmsTemplate(models.Model):
         if transliterate is None:
             transliterate = self.sms_transliterate
         try:
+            if not lang and not self.lang:
+                # No language named: the record's client's, else the agency's,
+                # as the dispatcher renders it (insurance_notify_composer).
+                record = self.env[self.model].browse(res_id)
+                partner = record.partner_id if "partner_id" in record._fields else record
+                lang = (
+                    (partner._name == "res.partner" and partner.lang)
+                    or ("company_id" in record._fields and record.company_id.partner_id.lang)
+                    or None
+                )
             if lang:
                 body = self._render_field("body", [res_id], set_lang=lang)[res_id]
             else:
