@@ -160,6 +160,9 @@ class SmsTemplate(models.Model):
         if transliterate is None:
             transliterate = self.sms_transliterate
         try:
+            # Code no administrator wrote is refused first, in the viewer's
+            # language (rendering below switches to the client's).
+            self._insurance_guard_render_all()
             if not lang and not self.lang:
                 # No language named: the record's client's, else the agency's,
                 # as the dispatcher renders it (insurance_notify_composer).
