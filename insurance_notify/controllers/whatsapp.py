@@ -31,7 +31,7 @@ class InsuranceNotifyWhatsapp(http.Controller):
                 request.httprequest.args, settings.whatsapp_verify_token or ""
             )
             if challenge is None:
-                _logger.warning("WhatsApp webhook check with a wrong verify token refused")
+                _logger.warning("WhatsApp subscription check refused: it did not repeat our value")
                 raise Forbidden()
             return request.make_response(challenge, headers=[("Content-Type", "text/plain")])
         raw = request.httprequest.get_data()
