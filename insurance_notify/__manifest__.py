@@ -8,6 +8,7 @@
     "license": "LGPL-3",
     "maintainers": ["insurance-notify"],
     "application": True,
+    "uninstall_hook": "uninstall_hook",
     "depends": ["mail", "sms", "phone_validation", "contacts", "project", "base_import"],
     "external_dependencies": {"python": ["phonenumbers", "requests", "anyascii"]},
     "data": [

@@ -89,6 +89,16 @@ def check(conf, db):
             "insurance_stock_sms_gateway_id" not in env["res.company"]._fields,
             "the company has no stock SMS routing field any more",
         )
+        cr.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'insurance_notify%'")
+        functions = [name for (name,) in cr.fetchall()]
+        cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'res_partner_consent_valid%'"
+        )
+        indexes = [name for (name,) in cr.fetchall()]
+        expect(
+            not functions and not indexes,
+            f"no database function or consent index of {ADDON} is left {functions + indexes}",
+        )
 
         # Every view of the models the add-on extended still renders.
         models = [

@@ -131,11 +131,13 @@ INSTALLMENTS = SQL(
 
 def consent_renewals(_today, company_id):
     """The planning company's own consent end dates (consents are per
-    company: a JSON object company id -> value)."""
+    company: a JSON object company id -> value), read through that company's
+    index (res_partner._create_consent_renewal_indexes): the expression and
+    the condition are the index's, with the key written in the SQL."""
     return SQL(
         """
         SELECT r.id AS res_id, r.id AS partner_id,
-               (r.consent_valid_until ->> %(key)s)::date AS event_date,
+               insurance_notify_consent_date(r.consent_valid_until ->> %(key)s) AS event_date,
                %(columns)s
           FROM res_partner r
          WHERE r.active AND r.consent_valid_until ->> %(key)s IS NOT NULL

@@ -152,3 +152,10 @@ class ResCompany(models.Model):
             gateway = company._insurance_reminder_gateway()
             if gateway and (gateway.provider != "sandbox" or demo):
                 company.insurance_stock_sms_gateway_id = gateway
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        # A new agency's consent end dates get their index as the others'.
+        self.env["res.partner"]._create_consent_renewal_indexes(companies.ids)
+        return companies

@@ -49,6 +49,8 @@ PLANNING_FIELDS = frozenset(
 # What makes a contact a duplicate of another client, or stops it being one.
 DUPLICATE_FIELDS = frozenset({"mobile", "email", "insurance_shared_contact"})
 CONSENT_FIELDS = (*BOOLEAN_CONSENTS, "consent_valid_until")
+# Reads a consent end date of the per-company JSON (see _create_consent_renewal_indexes).
+CONSENT_DATE_FUNCTION = "insurance_notify_consent_date"
 # Service channels the default-consent settings may pre-tick; marketing and the
 # purposes are always ticked by someone, with the client's word.
 NEVER_DEFAULT = tuple(
@@ -274,7 +276,37 @@ class ResPartner(models.Model):
             ["(extract(month FROM birthdate))", "(extract(day FROM birthdate))"],
             where="birthdate IS NOT NULL",
         )
+        self.env.cr.execute("SELECT id FROM res_company")
+        self._create_consent_renewal_indexes(
+            [company_id for (company_id,) in self.env.cr.fetchall()]
+        )
         return result
+
+    def _create_consent_renewal_indexes(self, company_ids):
+        """Each agency's consent end dates (a JSON value per company) through an
+        index of their own, so the consent-renewal source reads the days due,
+        not every client. A date's ISO text is read by an immutable function
+        (``::date`` depends on DateStyle, so PostgreSQL indexes no cast); the
+        expression and the condition match the source's SQL exactly."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """CREATE OR REPLACE FUNCTION %s(text) RETURNS date
+                   LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                   AS $$ SELECT make_date(substr($1, 1, 4)::int, substr($1, 6, 2)::int,
+                                          substr($1, 9, 2)::int) $$""",
+                SQL.identifier(CONSENT_DATE_FUNCTION),
+            )
+        )
+        for company_id in company_ids:
+            key = int(company_id)
+            create_index(
+                cr,
+                f"res_partner_consent_valid_until_{key}_index",
+                self._table,
+                [f"{CONSENT_DATE_FUNCTION}(consent_valid_until ->> '{key}')"],
+                where=f"consent_valid_until ->> '{key}' IS NOT NULL",
+            )
 
     @api.model
     def _consent_fields(self):

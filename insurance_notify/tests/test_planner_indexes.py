@@ -13,7 +13,12 @@ from .common import NotifyCase
 
 # Per event type: the model of its template, and the index that must carry the day.
 SOURCES = {
-    "policy_expiry": ("insurance.policy", "insurance_policy_company_date_end_index"),
+    # Either index of the end date reaches the day; which one PostgreSQL
+    # takes depends on the statistics of the book.
+    "policy_expiry": (
+        "insurance.policy",
+        ("insurance_policy_company_date_end_index", "insurance_policy__date_end_index"),
+    ),
     "inspection_expiry": ("insurance.policy", "insurance_policy__inspection_date_index"),
     "installment_due": (
         "insurance.policy.installment",
@@ -24,9 +29,8 @@ SOURCES = {
         "insurance_policy_installment__date_due_index",
     ),
     # Consents are each agency's own (a JSON value per company, since
-    # 18.0.1.3.0): no index reaches one company's end dates; the client rule
-    # (a card of the company, or a policy of it) is what is searched.
-    "consent_renewal": ("res.partner", None),
+    # 18.0.1.3.0): each company's end dates have an index of their own.
+    "consent_renewal": ("res.partner", "res_partner_consent_valid_until_{company}_index"),
     "birthday": ("res.partner", "res_partner_birthdate_month_day_index"),
 }
 BOOK_TABLES = ("res_partner", "insurance_policy", "insurance_policy_installment")
@@ -70,10 +74,11 @@ class TestPlannerIndexes(NotifyCase):
             return
         # The index is searched for the days (an Index Cond), not read whole
         # as a stand-in for the table.
+        indexes = (index,) if isinstance(index, str) else index
         lines = plan.splitlines()
         searched = False
         for number, line in enumerate(lines):
-            if f" {index} " in f"{line} ":
+            if any(f" {name} " in f"{line} " for name in indexes):
                 depth = len(line) - len(line.lstrip())
                 for detail in lines[number + 1 :]:
                     if len(detail) - len(detail.lstrip()) <= depth:
@@ -81,13 +86,72 @@ class TestPlannerIndexes(NotifyCase):
                     searched = searched or "Index Cond:" in detail
         self.assertTrue(searched, f"{index} not searched with a condition in:\n{plan}")
 
+    def copy_rows(self, table, row_id, count, overrides):
+        """``count`` copies of one row of ``table`` (every column, whatever
+        add-ons added), with ``overrides`` (column: SQL of ``n``)."""
+        cr = self.env.cr
+        cr.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = %s AND column_name <> 'id' ORDER BY ordinal_position",
+            [table],
+        )
+        columns = [name for (name,) in cr.fetchall()]
+        values = [overrides.get(name, f'"{name}"') for name in columns]
+        cr.execute(
+            f"""INSERT INTO "{table}" ({", ".join(f'"{name}"' for name in columns)})
+                SELECT {", ".join(values)}
+                  FROM "{table}", generate_series(1, %s) AS n
+                 WHERE id = %s""",
+            [count, row_id],
+        )
+
+    def grow_book(self, count=20000):
+        """An agency's book, as the planner meets it in production: thousands of
+        policies and installments of the company, their days spread over two
+        years, statistics gathered. (On a few test rows PostgreSQL may read the
+        whole company through its company index instead, which proves nothing.)"""
+        policy = self.make_policy(30, inspection_date=self.TODAY + timedelta(days=30))
+        installment = self.env["insurance.policy.installment"].create(
+            {"policy_id": policy.id, "date_due": self.TODAY, "amount": 100.0}
+        )
+        self.env.flush_all()
+        spread = "DATE '2026-01-01' + mod(n * 37, 730)"
+        self.copy_rows(
+            "insurance_policy",
+            policy.id,
+            count,
+            {"name": "'Book ' || n", "date_end": spread, "inspection_date": spread},
+        )
+        self.copy_rows("insurance_policy_installment", installment.id, count, {"date_due": spread})
+        # The agency's own clients, born and consenting on days spread over years.
+        self.client.write({"company_id": self.env.company.id, "birthdate": date(1980, 5, 17)})
+        self.env.flush_all()
+        self.copy_rows(
+            "res_partner",
+            self.client.id,
+            count,
+            {
+                "name": "'Book client ' || n",
+                "complete_name": "'Book client ' || n",
+                "birthdate": "DATE '1950-01-01' + mod(n * 37, 20000)",
+                "consent_valid_until": f"""jsonb_build_object('{self.env.company.id}',
+                    (DATE '2026-01-01' + mod(n * 37, 730))::text)""",
+            },
+        )
+        for table in BOOK_TABLES:
+            self.env.cr.execute(f"ANALYZE {table}")
+        self.env.invalidate_all()
+
     def test_every_source_reaches_its_day_through_an_index(self):
         """With sequential scans priced out, each source's query still finds a
         plan: an index that reaches the day exists and is usable. (Without one
         PostgreSQL would fall back to the sequential scan.)"""
         today = self.TODAY
+        self.grow_book()
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         for event_type, (_model, index) in SOURCES.items():
+            if isinstance(index, str):
+                index = index.format(company=self.env.company.id)
             rule = self.rule(event_type)
             for first_day in (today, today - timedelta(days=3)):  # hourly re-plan, missed days
                 with self.subTest(event_type=event_type, first_day=first_day):
@@ -96,7 +160,7 @@ class TestPlannerIndexes(NotifyCase):
 
     def test_partner_sources_read_only_the_day_on_a_large_book(self):
         """On a book of 30,000 clients PostgreSQL itself prefers the birthday
-        index to reading every client."""
+        and the agency's consent index to reading every client."""
         self.env.flush_all()
         cr = self.env.cr
         # Accounting (with the invoice bridge) adds a required column to partners.
@@ -120,14 +184,26 @@ class TestPlannerIndexes(NotifyCase):
             {"company": self.env.company.id},
         )
         cr.execute("ANALYZE res_partner")
-        # Birthdays only: the per-agency consent end date (a JSON value per
-        # company) has no index PostgreSQL can range-scan; see the README.
-        rule = self.rule("birthday", offsets="0,14")
-        plan = self.plan_of(self.planner_query(rule, self.TODAY, self.TODAY))
-        # The 30,000 clients are read through the birthday index; the few
-        # policies of this small book may be read whole by the client rule.
-        self.assertNotIn("Seq Scan on res_partner", plan)
-        self.assertIn("res_partner_birthdate_month_day_index", plan)
+        for event_type in ("birthday", "consent_renewal"):
+            with self.subTest(event_type=event_type):
+                rule = self.rule(event_type, offsets="0,14")
+                plan = self.plan_of(self.planner_query(rule, self.TODAY, self.TODAY))
+                # The 30,000 clients are read through the source's index; the
+                # few policies of this small book may be read whole by the
+                # client rule.
+                self.assertNotIn("Seq Scan on res_partner", plan)
+                index = SOURCES[event_type][1].format(company=self.env.company.id)
+                self.assertIn(index, plan)
+
+    def test_a_new_agency_gets_its_consent_index(self):
+        """An agency created later plans its consent renewals through an index
+        of its own, and its clients' dates are found through it."""
+        company = self.env["res.company"].create({"name": "Nowa agencja"})
+        self.env.cr.execute(
+            "SELECT 1 FROM pg_indexes WHERE indexname = %s",
+            [f"res_partner_consent_valid_until_{company.id}_index"],
+        )
+        self.assertTrue(self.env.cr.fetchone())
 
     def test_29_february_birthdays_still_found_through_the_index(self):
         """The indexed birthday query keeps the 28 February rule of other years."""
