@@ -31,13 +31,16 @@ def check_amount(model, name, value, record_name):
             )
         )
     if problem == bounds.TOO_LARGE:
+        # Formatted before the call: Odoo's term extraction (Babel) cannot read
+        # an f-string among the arguments and would skip this file's terms.
+        shown, limit = f"{float(value):g}", f"{bounds.MAX_AMOUNT:,.0f}"
         raise ValidationError(
             model.env._(
                 "%(field)s of %(record)s is too large (%(value)s): enter at most %(limit)s.",
                 field=_label(model, name),
                 record=record_name,
-                value=f"{float(value):g}",
-                limit=f"{bounds.MAX_AMOUNT:,.0f}",
+                value=shown,
+                limit=limit,
             )
         )
 
