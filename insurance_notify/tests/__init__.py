@@ -49,6 +49,7 @@ from . import test_whatsapp
 from . import test_whatsapp_channel
 from . import test_outcomes
 from . import test_task_reminder_rights
+from . import test_task_client_text
 from . import test_dispatch_budget
 from . import test_email_crash
 from . import test_wizard_owners
