@@ -47,6 +47,7 @@ from . import test_entry_edges
 from . import test_dispatch_batches
 from . import test_whatsapp
 from . import test_whatsapp_channel
+from . import test_whatsapp_costs
 from . import test_outcomes
 from . import test_task_reminder_rights
 from . import test_task_client_text
