@@ -58,3 +58,4 @@ from . import test_planner_indexes
 from . import test_broker_day_labels
 from . import test_batch_costs
 from . import test_template_helpers
+from . import test_template_picker_tour
