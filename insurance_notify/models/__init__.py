@@ -1,3 +1,4 @@
+from . import base
 from . import insurance_import_mixin
 from . import insurance_product
 from . import insurance_consent_log

@@ -597,6 +597,13 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         if result.accepted:
             late = {"provider_down": "late_outage", "over_cap": "late_cap"}
             parts = result.parts or self[0].sms_parts
+            # A group is billed once (its lead): per SMS part, or a WhatsApp
+            # template message at its category's price.
+            cost = gateway._message_cost(
+                self[0].channel,
+                parts,
+                self[0]._templates_for_channel() if self[0].channel == "whatsapp" else None,
+            )
             for message in self:
                 message.write(
                     {
@@ -612,7 +619,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                         "error_class": False,
                         "is_sandbox": gateway.provider == "sandbox",
                         "currency_id": gateway.currency_id.id,
-                        "cost": parts * gateway.cost_per_part if message == self[0] else 0.0,
+                        "cost": cost if message == self[0] else 0.0,
                     }
                 )
             return

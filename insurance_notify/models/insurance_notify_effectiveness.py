@@ -76,7 +76,11 @@ class InsuranceNotifyEffectiveness(models.Model):
         help="Average days from the reminder to the renewal or payment.",
     )  # fmt: skip
     sms_parts = fields.Integer(string="SMS Parts", readonly=True)
-    cost = fields.Float(readonly=True, help="Parts sent times the gateway's cost per part.")
+    cost = fields.Float(
+        readonly=True,
+        help="An SMS: the parts sent times the gateway's cost per part; a WhatsApp message: "
+        "the gateway's price for its template's category (an estimate).",
+    )
     cost_per_conversion = fields.Float(readonly=True, aggregator="avg")
 
     @property

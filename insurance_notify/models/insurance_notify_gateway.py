@@ -282,6 +282,26 @@ class InsuranceNotifyGateway(models.Model):
         self.ensure_one()
         return PROVIDERS[self.provider].idempotent
 
+    def _message_cost(self, channel, parts=1, whatsapp_template=None):
+        """What one message costs at this gateway, for estimates and history.
+
+        Meta bills a WhatsApp template message once, at its category's price
+        (however long the text); an SMS is billed per part. A WhatsApp text
+        without a template (an answer in the 24-hour window the client opened)
+        is a free service message. Authentication templates have no price of
+        their own here: no reminder uses them, and Meta bills them near utility.
+        """
+        self.ensure_one()
+        if channel == "whatsapp":
+            if not whatsapp_template:
+                return 0.0
+            if whatsapp_template.category == "marketing":
+                return self.whatsapp_price_marketing
+            return self.whatsapp_price_utility
+        if channel == "sms":
+            return (parts or 0) * self.cost_per_part
+        return 0.0
+
     def _note_availability(self, answered, now):
         """Remember when the provider went down and came back, for the daily report."""
         self.ensure_one()

@@ -175,7 +175,9 @@ class InsuranceNotifyMessage(models.Model):
     sms_encoding = fields.Char(string="Encoding", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     cost = fields.Monetary(
-        readonly=True, help="Parts sent times the gateway's cost per part (an estimate)."
+        readonly=True,
+        help="An SMS: the parts sent times the gateway's cost per part; a WhatsApp message: "
+        "the gateway's price for its template's category (an estimate).",
     )
     gateway_id = fields.Many2one("insurance.notify.gateway", readonly=True, check_company=True)
     provider_ref = fields.Char(string="Provider ID", index=True, readonly=True)
@@ -788,18 +790,24 @@ class InsuranceNotifyMessage(models.Model):
             # A WhatsApp message left 'sending' (its answer lost, a crash) is
             # confirmed by any status naming its key: it went, once.
             confirmed = report.state != "failed"
-            messages.filtered(
+            for message in messages.filtered(
                 lambda m, ok=confirmed: ok and m.channel == "whatsapp" and m.state == "sending"
-            ).write(
-                {
-                    "state": "sent",
-                    "sent_at": self._now(),
-                    "attempts": 1,
-                    "lookup_needed": False,
-                    "error_class": False,
-                    **({"provider_ref": report.provider_ref} if report.provider_ref else {}),
-                }
-            )
+            ):
+                message.write(
+                    {
+                        "state": "sent",
+                        "sent_at": self._now(),
+                        "attempts": 1,
+                        "lookup_needed": False,
+                        "error_class": False,
+                        # Billed as if the answer had come (_write_result).
+                        "currency_id": gateway.currency_id.id,
+                        "cost": gateway._message_cost(
+                            "whatsapp", 1, message._templates_for_channel()
+                        ),
+                        **({"provider_ref": report.provider_ref} if report.provider_ref else {}),
+                    }
+                )
             if report.state == "sent":
                 continue
             if report.state == "read":

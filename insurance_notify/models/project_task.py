@@ -36,6 +36,21 @@ class ProjectTask(models.Model):
     insurance_date_start = fields.Datetime(
         string="Start", help="When the task (a meeting, a visit) starts; templates can show it."
     )
+    # The task's name is the office's own ("Kowalski – claim 17, call back
+    # angry"): what the client reads is typed apart, and the shipped customer
+    # templates say only this or a neutral phrase, never the name.
+    insurance_client_subject = fields.Char(
+        string="Text for the Client",
+        help="What the customer's reminders call this task, in the customer's language "
+        "(for example “vehicle inspection at our office”). The task's name is internal "
+        "and never sent to the customer; left empty, the reminder says “your appointment”.",
+    )
+    insurance_client_label = fields.Char(
+        string="Client's Text (or a neutral phrase)",
+        compute="_compute_insurance_client_label",
+        help="For templates: the text for the client, else “your appointment” in the "
+        "recipient's language.",
+    )
     insurance_reminder_ids = fields.One2many(
         "insurance.task.reminder", "task_id", string="Reminders"
     )
@@ -104,6 +119,16 @@ class ProjectTask(models.Model):
                 task.insurance_reminder_notice = self.env._(
                     "Reminders count back from the deadline: set one, or nothing is sent."
                 )
+
+    @api.depends("insurance_client_subject")
+    @api.depends_context("lang")
+    def _compute_insurance_client_label(self):
+        # Templates render with the recipient's language in the context, so
+        # the fallback reads in the client's language.
+        for task in self:
+            task.insurance_client_label = (
+                task.insurance_client_subject or ""
+            ).strip() or self.env._("your appointment")
 
     def _compute_insurance_notify_message_ids(self):
         messages = (

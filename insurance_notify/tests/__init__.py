@@ -47,8 +47,10 @@ from . import test_entry_edges
 from . import test_dispatch_batches
 from . import test_whatsapp
 from . import test_whatsapp_channel
+from . import test_whatsapp_costs
 from . import test_outcomes
 from . import test_task_reminder_rights
+from . import test_task_client_text
 from . import test_dispatch_budget
 from . import test_email_crash
 from . import test_wizard_owners
@@ -56,3 +58,4 @@ from . import test_planner_indexes
 from . import test_broker_day_labels
 from . import test_batch_costs
 from . import test_template_helpers
+from . import test_template_picker_tour

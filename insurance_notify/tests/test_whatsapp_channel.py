@@ -24,7 +24,11 @@ class WorkerDied(BaseException):
     """A crash no code of ours catches (the process is gone)."""
 
 
-class TestWhatsappChannel(NotifyCase):
+class WhatsappCase(NotifyCase):
+    """A WhatsApp gateway on a loopback Meta, the Polish and Lithuanian
+    expiry templates approved, a Polish manager, and two Polish clients: Anna
+    with WhatsApp consent, Jan without."""
+
     def setUp(self):
         super().setUp()
         self.meta = self.enterContext(FakeMeta(TOKEN, PHONE_ID, APP_SECRET))
@@ -104,6 +108,8 @@ class TestWhatsappChannel(NotifyCase):
         adapter = self.gateway._make_adapter()
         self.gateway._apply_delivery_reports(adapter.parse_delivery_report(json.loads(raw)))
 
+
+class TestWhatsappChannel(WhatsappCase):
     def test_whatsapp_else_sms_sends_a_polish_template_to_the_consenting_client_only(self):
         rule = self.whatsapp_rule()
         policy_anna = self.make_policy(7, partner_id=self.anna.id)

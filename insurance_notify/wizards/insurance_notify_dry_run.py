@@ -55,6 +55,7 @@ class InsuranceNotifyDryRun(models.TransientModel):
     done = fields.Boolean(readonly=True)
     message_count = fields.Integer(string="Messages", compute="_compute_totals")
     sms_count = fields.Integer(string="SMS", compute="_compute_totals")
+    whatsapp_count = fields.Integer(string="WhatsApp", compute="_compute_totals")
     email_count = fields.Integer(string="E-mails", compute="_compute_totals")
     sms_parts = fields.Integer(string="SMS Parts", compute="_compute_totals")
     currency_id = fields.Many2one("res.currency", compute="_compute_totals")
@@ -82,12 +83,17 @@ class InsuranceNotifyDryRun(models.TransientModel):
         for wizard in self:
             sending = wizard.line_ids
             sms_lines = sending.filtered(lambda line: line.channel == "sms")
+            whatsapp_lines = sending.filtered(lambda line: line.channel == "whatsapp")
             wizard.message_count = len(sending)
             wizard.sms_count = len(sms_lines)
-            wizard.email_count = len(sending) - len(sms_lines)
+            wizard.whatsapp_count = len(whatsapp_lines)
+            wizard.email_count = len(sending) - len(sms_lines) - len(whatsapp_lines)
             wizard.sms_parts = sum(sms_lines.mapped("sms_parts"))
-            wizard.currency_id = sms_lines[:1].currency_id or self.env.company.currency_id
-            wizard.cost = sum(sms_lines.mapped("cost"))
+            paid = sms_lines | whatsapp_lines
+            wizard.currency_id = paid[:1].currency_id or self.env.company.currency_id
+            # SMS per part, WhatsApp at its template's category price: what the
+            # dispatcher will record on each message.
+            wizard.cost = sum(paid.mapped("cost"))
             wizard.left_out_count = len(wizard.left_out_ids)
             reasons = Counter(wizard.left_out_ids.mapped("reason"))
             wizard.left_out_summary = "\n".join(
@@ -133,6 +139,9 @@ class InsuranceNotifyDryRun(models.TransientModel):
             if not message._revives(prepared[message.key])
         }
         gateway = rule._notify_gateway()
+        whatsapp_gateway = (
+            rule._notify_whatsapp_gateway() if "whatsapp" in rule._notify_channels() else None
+        )
         labels = dict(Message._fields["reason_code"]._description_selection(self.env))
         by_channel = {}
         for vals in prepared.values():
@@ -165,6 +174,14 @@ class InsuranceNotifyDryRun(models.TransientModel):
             text = texts.get((message["channel"], message["variant"], message["res_id"]))
             if message["channel"] == "whatsapp" and message["state"] != "skipped":
                 text = self._whatsapp_text(rule, message)
+                if whatsapp_gateway:
+                    partner = self.env["res.partner"].browse(message["partner_id"])
+                    vals.update(
+                        currency_id=whatsapp_gateway.currency_id.id or vals["currency_id"],
+                        cost=whatsapp_gateway._message_cost(
+                            "whatsapp", 1, rule._notify_whatsapp_template(partner)
+                        ),
+                    )
             if isinstance(text, UserError):
                 if vals["state"] == "send":
                     vals.update(state="fail", reason=str(text.args[0]))
