@@ -72,7 +72,9 @@ class TestDryRunNumbers(NotifyCase):
         self.assertRecordValues(too_long, [{"state": "fail", "sms_parts": 2}])
         self.assertIn("Dziękujemy", too_long.text)
         self.assertEqual(
-            sorted(wizard.left_out_ids.filtered(lambda line: line.state != "fail").mapped("reason")),
+            sorted(
+                wizard.left_out_ids.filtered(lambda line: line.state != "fail").mapped("reason")
+            ),
             [
                 "brak prawidłowego numeru telefonu komórkowego",
                 "już zaplanowane lub wysłane",
