@@ -60,7 +60,7 @@ def generate_history(env, count):
                (key, sender_ref, rule_id, is_reminder, company_id, res_model, res_id,
                 policy_id, partner_id, channel, "offset", event_date, scheduled_at, sent_at,
                 state, reason_code, number, timezone, body, sms_parts, sms_encoding, cost,
-                currency_id, attempts, create_date, write_date, create_uid, write_uid)
+                currency_id, attempts, outcome, create_date, write_date, create_uid, write_uid)
         SELECT 'hist-' || n, 'insurance.notify.rule,' || rule.id, rule.id, TRUE,
                p.company_id, 'insurance.policy', p.id, p.id, p.partner_id, 'sms', 7,
                day.at::date + 7, day.at,
@@ -71,7 +71,7 @@ def generate_history(env, count):
                CASE WHEN n %% 20 = 0 THEN 'no_sms_consent' END,
                '+48' || (600000000 + n %% 100000)::text, 'Europe/Warsaw',
                'Policy ' || p.name || ' ends in 7 days.', 1, 'gsm7', 0.16,
-               p.currency_id, 1, day.at, day.at, 1, 1
+               p.currency_id, 1, 'not_applicable', day.at, day.at, 1, 1
           FROM generate_series(1, %(count)s) AS n
           JOIN insurance_policy p ON p.name = 'BENCH/' || (1 + (n * 7) %% %(policies)s)
           JOIN insurance_notify_rule rule ON rule.id = (%(rules)s::int[])[1 + n %% %(rule_count)s]
