@@ -47,6 +47,7 @@
         "demo/insurance_notify_gateway_demo.xml",
         "demo/insurance_demo.xml",
         "demo/insurance_demo_agencies.xml",
+        "demo/insurance_notify_history_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["insurance_notify/static/src/js/*.js"],

@@ -130,6 +130,7 @@ def main():
     parser.add_argument("--password", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--port", default=os.environ.get("ODOO_PORT", "8069"))
+    parser.add_argument("--only", nargs="*", help="names of the screens to shoot (default: all)")
     options = parser.parse_args()
     base = f"http://127.0.0.1:{options.port}"
     out = Path(options.out)
@@ -202,6 +203,12 @@ def main():
                 None,
             ),
             (
+                "effectiveness",
+                "/odoo/action-insurance_notify.action_insurance_notify_effectiveness",
+                ".o_pivot table .o_pivot_cell_value",
+                None,
+            ),
+            (
                 "dry_run",
                 "/odoo/action-insurance_notify.action_insurance_notify_dry_run",
                 ".o_form_view button[name=action_run]",
@@ -209,6 +216,8 @@ def main():
             ),
         ]
         for name, url, ready, click in screens:
+            if options.only and name not in options.only:
+                continue
             browser.send("Page.navigate", url=base + url)
             browser.wait_for(ready)
             if click:
