@@ -52,9 +52,7 @@ class TestDispatchQueries(StatefulCase):
             self.env.flush_all()
         # Not counted: Odoo refilling a cache of its own (the company-dependent
         # defaults) once after the test's creates, whichever run comes first.
-        queries = [
-            line for line in logs.output if "query:" in line and "ir_default" not in line
-        ]
+        queries = [line for line in logs.output if "query:" in line and "ir_default" not in line]
         messages = self.messages_of(policies)
         self.assertEqual(len(messages), len(policies))
         self.assertEqual(set(messages.mapped("state")), {"sent"})
@@ -65,7 +63,8 @@ class TestDispatchQueries(StatefulCase):
                 by_number[policy.partner_id.mobile.replace(" ", "")],
             )
         # Each chatter line tells the broker what left.
-        self.assertIn(policies[-1].partner_id.mobile.replace(" ", ""), policies[-1].message_ids[0].body)
+        last = policies[-1]
+        self.assertIn(last.partner_id.mobile.replace(" ", ""), last.message_ids[0].body)
         return len(queries)
 
     def test_ten_or_a_hundred_reminders_cost_the_same_queries(self):
