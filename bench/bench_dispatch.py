@@ -100,12 +100,14 @@ def queue(env, provider_name, url, count):
         INSERT INTO insurance_notify_message
                (key, sender_ref, rule_id, is_reminder, company_id, res_model, res_id,
                 policy_id, partner_id, channel, "offset", event_date, scheduled_at, state,
-                number, timezone, gateway_id, attempts, create_date, write_date, create_uid,
-                write_uid)
+                number, timezone, gateway_id, attempts, outcome, create_date, write_date,
+                create_uid, write_uid)
         SELECT 'bench-' || p.id, 'insurance.notify.rule,' || %(rule)s, %(rule)s, TRUE,
                p.company_id, 'insurance.policy', p.id, p.id, p.partner_id, 'sms', 7,
                current_date + 7, now() at time zone 'UTC' - interval '1 minute',
-               'queued', '+48600000000', 'UTC', %(gateway)s, 0, now(), now(), 1, 1
+               -- one number each, as a book's clients have
+               'queued', '+48' || (600000000 + p.id)::text, 'UTC', %(gateway)s, 0, 'pending',
+               now(), now(), 1, 1
           FROM insurance_policy p
          WHERE p.name LIKE 'BENCH/%%'
          ORDER BY p.id

@@ -39,8 +39,10 @@ _logger = logging.getLogger(__name__)
 # so a typo neither stops the queue nor floods a provider.
 LIMITS = {
     # At most this many messages are 'sending' at once per worker: a crash
-    # leaves no more than one chunk for recovery.
-    "chunk_size": ("insurance_notify.dispatch_chunk_size", 20, 1, 500),
+    # leaves no more than one chunk for recovery. A chunk costs a constant
+    # number of queries and two SMSAPI requests (smsapi.BATCH_SIZE): the
+    # larger it is, the less each message pays for them.
+    "chunk_size": ("insurance_notify.dispatch_chunk_size", 200, 1, 500),
     # A message 'sending' for longer (minutes) was left by a crashed worker.
     "sending_timeout": ("insurance_notify.sending_timeout_minutes", 15, 5, 1440),
     # Refusals worth trying again (a busy number) are tried this many times.
@@ -57,6 +59,11 @@ DEFAULT_CRON_LIMIT = 120
 # database run in the same pass, and a chunk started before the budget ran out
 # is finished: half the limit, split over those calls, leaves room for all that.
 CRON_LIMIT_SHARE = 0.5
+# A gateway paced to some messages a second (a Twilio long code sends one)
+# would hold a large chunk 'sending' for minutes, past the cron time limit: by
+# default a chunk holds no more than such a gateway sends in this many seconds
+# (twenty messages at one a second, the chunk of earlier versions).
+PACED_CHUNK_SECONDS = 20
 
 
 class InsuranceNotifyDispatch(models.AbstractModel):
@@ -96,7 +103,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         deadline = self._dispatch_clock() + self._dispatch_budget()
         limited = self._dispatch_budget_applies()
         now = self._now()
-        batch_size = batch_size or self._dispatch_limit("chunk_size")
+        batch_size = batch_size or min(
+            self._dispatch_limit("chunk_size"), self._paced_chunk_limit()
+        )
         self._recover_sending(now)
         due = [("state", "=", "queued"), ("scheduled_at", "<=", now)]
         total = self.search_count(due)
@@ -127,6 +136,22 @@ class InsuranceNotifyDispatch(models.AbstractModel):
             # again by itself: the rest leaves in the background.
             self._trigger_dispatch()
         return done
+
+    @api.model
+    def _paced_chunk_limit(self):
+        """The largest chunk the slowest paced gateway sends in
+        PACED_CHUNK_SECONDS (no limit without paced gateways)."""
+        self.env["insurance.notify.gateway"].flush_model(["rate_per_second", "active"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT min(rate_per_second) FROM insurance_notify_gateway "
+                "WHERE active AND rate_per_second > 0"
+            )
+        )
+        rate = rows[0][0]
+        if not rate:
+            return LIMITS["chunk_size"][3]
+        return max(1, int(rate * PACED_CHUNK_SECONDS))
 
     @api.model
     def _dispatch_budget(self):
@@ -346,8 +371,9 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         waited, or a provider outage kept them past the gateway's limit)
         end here with the reason; return the others."""
         dropped = self.browse()
+        today = self._today_by_company()
         for message in self:
-            reason = message.sender_ref._notify_is_late(message, self._today(message.company_id))
+            reason = message.sender_ref._notify_is_late(message, today[message.company_id])
             if reason:
                 message.write({"state": "skipped", "reason_code": reason, "reason_params": False})
                 dropped |= message
@@ -366,6 +392,10 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 dropped |= message
         return self - dropped
 
+    def _today_by_company(self):
+        """company -> its local date, read once per chunk, not per message."""
+        return {company: self._today(company) for company in self.company_id}
+
     def _recheck_consent(self):
         """At send time a withdrawal wins: skip what may no longer go; return the rest."""
         listed = self.env["insurance.notify.sender"]._blacklisted(
@@ -373,6 +403,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
             [email for email in self.mapped("email") if email],
         )
         refused = self.browse()
+        today = self._today_by_company()
         for message in self:
             address = message.number if message.channel in ("sms", "whatsapp") else message.email
             recipient = message.sender_ref._own_address(
@@ -381,7 +412,7 @@ class InsuranceNotifyDispatch(models.AbstractModel):
                 message.channel,
                 address,
                 listed,
-                self._today(message.company_id),
+                today[message.company_id],
             )
             if recipient.reason:
                 message.write(
@@ -574,8 +605,11 @@ class InsuranceNotifyDispatch(models.AbstractModel):
             # The adapter's connections live as long as this chunk's sends.
             with adapter:
                 results = adapter.send([group._outgoing(gateway) for group in gateway_groups])
-            for group, result in zip(gateway_groups, results, strict=True):
-                group._write_result(result, now)
+            answers = list(zip(gateway_groups, results, strict=True))
+            self._write_accepted([(g, r) for g, r in answers if r.accepted], now)
+            for group, result in answers:
+                if not result.accepted:
+                    group._write_result(result, now)
                 if result.outage:
                     down.add(gateway.id)
             gateway._note_availability(not any(r.outage for r in results), now)
@@ -591,37 +625,82 @@ class InsuranceNotifyDispatch(models.AbstractModel):
         messages.filtered(lambda m: m.state == "sent")._log_on_documents()
         self._commit()
 
-    def _write_result(self, result, now):
-        """Record a provider's answer on a group (this recordset, lead first)."""
-        gateway = self[0].gateway_id
-        if result.accepted:
-            late = {"provider_down": "late_outage", "over_cap": "late_cap"}
-            parts = result.parts or self[0].sms_parts
+    @api.model
+    def _write_accepted(self, answers, now):
+        """Record accepted answers, [(group, result)]: one write per set of
+        equal values (a chunk's messages mostly share them all) and one
+        UPDATE for the provider ids, which differ: a write per message
+        would cost more than the rest of the message's work."""
+        late = {"provider_down": "late_outage", "over_cap": "late_cap"}
+        alike = {}
+        refs = {}
+        for group, result in answers:
+            gateway = group[0].gateway_id
+            parts = result.parts or group[0].sms_parts
             # A group is billed once (its lead): per SMS part, or a WhatsApp
             # template message at its category's price.
             cost = gateway._message_cost(
-                self[0].channel,
+                group[0].channel,
                 parts,
-                self[0]._templates_for_channel() if self[0].channel == "whatsapp" else None,
+                group[0]._templates_for_channel() if group[0].channel == "whatsapp" else None,
             )
-            for message in self:
-                message.write(
-                    {
-                        # A delivery report may outrun the provider's answer.
-                        "state": "delivered" if message.state == "delivered" else "sent",
-                        "provider_ref": result.provider_ref or message.provider_ref,
-                        "sms_parts": parts,
-                        "sent_at": now,
-                        "attempts": message.attempts + 1,
-                        "lookup_needed": False,
-                        "reason_code": late.get(message.reason_code, False),
-                        "reason_params": False,
-                        "error_class": False,
-                        "is_sandbox": gateway.provider == "sandbox",
-                        "currency_id": gateway.currency_id.id,
-                        "cost": cost if message == self[0] else 0.0,
-                    }
+            for message in group:
+                vals = (
+                    # A delivery report may outrun the provider's answer.
+                    ("state", "delivered" if message.state == "delivered" else "sent"),
+                    ("sms_parts", parts),
+                    ("attempts", message.attempts + 1),
+                    ("reason_code", late.get(message.reason_code, False)),
+                    ("is_sandbox", gateway.provider == "sandbox"),
+                    ("currency_id", gateway.currency_id.id),
+                    ("cost", cost if message == group[0] else 0.0),
                 )
+                alike.setdefault(vals, []).append(message.id)
+                ref = result.provider_ref or message.provider_ref
+                if ref != message.provider_ref:
+                    refs[message.id] = ref
+        for vals, ids in alike.items():
+            self.browse(ids).write(
+                dict(vals, sent_at=now, lookup_needed=False, reason_params=False, error_class=False)
+            )
+        self._write_column("provider_ref", refs)
+
+    @api.model
+    def _write_column(self, fname, values):
+        """Set a plain column (text or number, no translation, no
+        constraint) of many messages, {id: value}, in one UPDATE: what
+        differs per message (its text, the provider's id) would otherwise
+        cost one write() each."""
+        if not values:
+            return
+        field = self._fields[fname]
+        assert field.store and field.type in ("char", "text", "integer", "float")
+        messages = self.browse(list(values))
+        messages.flush_recordset([fname])
+        self.env.execute_query(
+            SQL(
+                "UPDATE %s AS m SET %s = v.value::%s, write_uid = %s, write_date = %s "
+                "FROM (VALUES %s) AS v(id, value) WHERE m.id = v.id",
+                SQL.identifier(self._table),
+                SQL.identifier(fname),
+                SQL(field.column_type[1]),
+                self.env.uid,
+                self.env.cr.now(),
+                SQL(", ").join(SQL("(%s, %s)", id_, value) for id_, value in values.items()),
+            )
+        )
+        # The cache holds what the database now holds: reading the texts
+        # again costs no query per message.
+        self.env.cache.update(
+            messages, field, [field.convert_to_cache(values[id_], self) for id_ in messages._ids]
+        )
+        messages.invalidate_recordset(["write_uid", "write_date"])
+        messages.modified([fname])
+
+    def _write_result(self, result, now):
+        """Record a provider's answer on a group (this recordset, lead first)."""
+        if result.accepted:
+            self._write_accepted([(self, result)], now)
             return
         detail = result.error_text or result.error_class
         if (

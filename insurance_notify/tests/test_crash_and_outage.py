@@ -54,6 +54,10 @@ class TestCrashes(FaultCase):
         for client in self.clients(25):
             self.make_policy(7, partner_id=client.id)
         self.Rule._cron_plan()
+        # Chunks of twenty: the crash comes in the second one.
+        self.env["ir.config_parameter"].sudo().set_param(
+            "insurance_notify.dispatch_chunk_size", "20"
+        )
 
         self.crash_after_provider(SmsapiGateway)
         # At most one chunk is left 'sending'; the chunk before it is sent.

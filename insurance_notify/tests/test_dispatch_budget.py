@@ -66,6 +66,10 @@ class TestDispatchBudget(BulkCase):
 
         self.patch(SandboxGateway, "send", slow_send)
         self.cron = self.env.ref("insurance_notify.ir_cron_dispatch_notifications")
+        # Chunks of twenty: the bulk send takes several chunks, as a far larger one would.
+        self.env["ir.config_parameter"].sudo().set_param(
+            "insurance_notify.dispatch_chunk_size", "20"
+        )
 
     def run_cron_pass(self):
         """One pass of Odoo's cron runner over the dispatch job, as

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import requests
 
+from odoo.tests.common import new_test_user
 from odoo.tools import mute_logger
 
 from ..lib.notify_engine.gateways import SmsapiGateway
@@ -33,7 +34,7 @@ class TestDispatchLimits(FaultCase):
                 Dispatch._dispatch_limit(name)
                 for name in ("chunk_size", "sending_timeout", "max_attempts", "outage_retry")
             ],
-            [20, 15, 5, 10],
+            [200, 15, 5, 10],
         )
 
     def test_a_chunk_is_as_large_as_the_parameter_says(self):
@@ -82,11 +83,28 @@ class TestDispatchLimits(FaultCase):
             with self.subTest(value=value):
                 self.params.set_param("insurance_notify.dispatch_chunk_size", value)
                 with self.assertLogs(DISPATCH, "WARNING") as logs:
-                    self.assertEqual(Dispatch._dispatch_limit("chunk_size"), 20)
+                    self.assertEqual(Dispatch._dispatch_limit("chunk_size"), 200)
                 self.assertIn("insurance_notify.dispatch_chunk_size", logs.output[0])
-        # A chunk of twenty still leaves: the queue never stops on a typo.
+        # A chunk of the default size still leaves: the queue never stops on a typo.
         self.params.set_param("insurance_notify.dispatch_chunk_size", "lots")
         with mute_logger(DISPATCH):
             self.Message._cron_dispatch()
         self.assertEqual(set(self.reminders.mapped("state")), {"sent"})
         self.assertEqual(len(self.smsapi.handsets), 7)
+
+    def test_a_paced_gateway_keeps_the_chunk_to_twenty_seconds_of_its_pace(self):
+        Dispatch = self.env["insurance.notify.dispatch"]
+        self.assertEqual(Dispatch._paced_chunk_limit(), 500, "nothing paced: no limit")
+        admin = new_test_user(
+            self.env,
+            "pace_admin",
+            groups="base.group_system,insurance_notify.group_insurance_manager",
+        )
+        # A Twilio long code sends one message a second.
+        self.gw_twilio.with_user(admin).rate_per_second = 1
+        self.assertEqual(Dispatch._paced_chunk_limit(), 20)
+        # One message every ten seconds: chunks of two, whichever gateway they use.
+        self.gw_twilio.with_user(admin).rate_per_second = 0.1
+        self.crash_after_provider(SmsapiGateway)
+        self.assertEqual(len(self.reminders.filtered(lambda m: m.state == "sending")), 2)
+        self.assertEqual(len(self.smsapi.handsets), 2)

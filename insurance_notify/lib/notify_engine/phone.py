@@ -13,6 +13,7 @@ bare digits are refused with reason "needs_country_code" rather than guessed
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -134,6 +135,9 @@ def normalize(raw: str, region: str | None) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
+# A dispatcher re-checks every message's number as it sends: parsing it
+# costs more than the rest of that check, and a number's type never changes.
+@functools.lru_cache(maxsize=4096)
 def is_mobile(e164: str) -> bool:
     """Whether an E.164 number can receive SMS as far as numbering plans tell.
 

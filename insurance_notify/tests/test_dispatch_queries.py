@@ -1,0 +1,75 @@
+"""A chunk's database work does not grow with its messages: the dispatcher
+sends ten reminders or a hundred with the same number of queries, so a large
+chunk costs each message a fraction of a query."""
+
+from odoo.tests.common import new_test_user
+
+from .sim_providers import StatefulCase
+
+
+class TestDispatchQueries(StatefulCase):
+    def setUp(self):
+        super().setUp()
+        self.broker = new_test_user(
+            self.env, "queries_broker", groups="insurance_notify.group_insurance_user"
+        )
+        self.template.body = (
+            "Dzień dobry {{ object.partner_id.name }}, polisa {{ object.name }} "
+            "kończy się {{ object.date_end }}."
+        )
+        self.make_rule("7", gateway_id=self.gw_smsapi.id)
+        self.cron_user = self.env.ref("insurance_notify.ir_cron_dispatch_notifications").user_id
+        self.serial = 0
+
+    def book(self, count):
+        """``count`` clients of the broker, each with a policy ending in 7 days."""
+        Partner = self.env["res.partner"].with_user(self.broker)
+        clients = Partner.create(
+            [
+                {
+                    "name": f"Klient {self.serial + index}",
+                    "mobile": f"+48 601 {200000 + self.serial + index}",
+                    "country_id": self.env.ref("base.pl").id,
+                    "tz": "Europe/Warsaw",
+                    "lang": "pl_PL",
+                }
+                for index in range(count)
+            ]
+        )
+        self.serial += count
+        policies = self.env["insurance.policy"]
+        for client in clients:
+            policies |= self.make_policy(7, partner_id=client.id).with_user(self.broker)
+        return policies
+
+    def dispatch(self, policies):
+        """Plan and send as the crons do; the dispatcher's query count."""
+        self.env.ref("base.lang_pl").active = True
+        self.Rule._cron_plan()
+        self.env.flush_all()
+        with self.assertLogs("odoo.sql_db", "DEBUG") as logs:
+            self.Message.with_user(self.cron_user)._cron_dispatch()
+            self.env.flush_all()
+        # Not counted: Odoo refilling a cache of its own (the company-dependent
+        # defaults) once after the test's creates, whichever run comes first.
+        queries = [line for line in logs.output if "query:" in line and "ir_default" not in line]
+        messages = self.messages_of(policies)
+        self.assertEqual(len(messages), len(policies))
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
+        by_number = {handset.number: handset.body for handset in self.smsapi.handsets}
+        for policy in policies:
+            self.assertIn(
+                f"Dzień dobry {policy.partner_id.name}, polisa {policy.name} kończy się",
+                by_number[policy.partner_id.mobile.replace(" ", "")],
+            )
+        # Each chatter line tells the broker what left.
+        last = policies[-1]
+        self.assertIn(last.partner_id.mobile.replace(" ", ""), last.message_ids[0].body)
+        return len(queries)
+
+    def test_ten_or_a_hundred_reminders_cost_the_same_queries(self):
+        self.dispatch(self.book(3))  # caches warm, as on a running server
+        ten = self.dispatch(self.book(10))
+        hundred = self.dispatch(self.book(100))
+        self.assertEqual(hundred, ten, "no query per message")
+        self.assertLess(hundred, 60)
