@@ -15,6 +15,7 @@ from odoo.tools import SQL, plaintext2html
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..lib.notify_engine import compose, sms
+from ..tools.safe_eval_cache import compile_once
 from .insurance_template_check import TemplateCodeError
 
 _logger = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ class InsuranceNotifyComposer(models.AbstractModel):
                         "reason_params": False,
                     }
                 )
-            texts.update((messages - free)._render_template(template, channel))
+            with compile_once():
+                texts.update((messages - free)._render_template(template, channel))
             bodies, alike, kept = {}, {}, []
             for message, text in texts.items():
                 if text is None:

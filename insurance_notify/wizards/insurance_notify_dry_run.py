@@ -6,18 +6,16 @@ templates and the SMS analysis — and writes only its own transient lines:
 ``insurance.notify.message`` is never written.
 """
 
-import contextlib
-import contextvars
 from collections import Counter
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
-from odoo.tools import safe_eval as safe_eval_module
 from odoo.tools.misc import format_date
 
 from ..lib.notify_engine import schedule, sms
+from ..tools.safe_eval_cache import compile_once
 
 # The columns of a dry-run line the wizard writes (the others are Odoo's own).
 LINE_COLUMNS = (
@@ -25,36 +23,6 @@ LINE_COLUMNS = (
     "email", "offset", "event_date", "variant", "scheduled_at", "text", "sms_encoding",
     "sms_parts", "currency_id", "cost", "state", "reason",
 )  # fmt: skip
-
-# safe_eval compiles and checks each placeholder again for every record: on a
-# day of thousands of reminders that was most of the rendering. While a dry run
-# renders, the same expression is compiled once; the check is a pure function
-# of the expression, so the result is the one safe_eval would compute.
-_COMPILED = contextvars.ContextVar("insurance_notify_dry_run_compiled", default=None)
-_test_expr = safe_eval_module.test_expr
-
-
-def _test_expr_once(expr, allowed_codes, mode="eval", filename=None):
-    compiled = _COMPILED.get()
-    if compiled is None or not isinstance(expr, str):
-        return _test_expr(expr, allowed_codes, mode=mode, filename=filename)
-    key = (expr, frozenset(allowed_codes), mode, filename)
-    if key not in compiled:
-        compiled[key] = _test_expr(expr, allowed_codes, mode=mode, filename=filename)
-    return compiled[key]
-
-
-safe_eval_module.test_expr = _test_expr_once
-
-
-@contextlib.contextmanager
-def _compile_once():
-    token = _COMPILED.set({})
-    try:
-        yield
-    finally:
-        _COMPILED.reset(token)
-
 
 LINE_STATES = [
     ("send", "Will be sent"),
@@ -151,7 +119,7 @@ class InsuranceNotifyDryRun(models.TransientModel):
         # one (its company's), however the wizard was filled over RPC.
         rules.check_access("read")
         vals_list = []
-        with _compile_once():
+        with compile_once():
             for rule in rules.sudo():
                 vals_list += self._simulate(rule, self.day)
         self.env["insurance.notify.dry.run.line"]._insert(
