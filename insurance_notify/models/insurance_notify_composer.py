@@ -411,9 +411,19 @@ class InsuranceNotifyComposer(models.AbstractModel):
         user, no notification), inserted in one statement per model: its
         create sanitizes every body twice, which took half of a chunk's time.
         These bodies are escaped text and a line break, nothing to sanitize."""
+        stock_log = type(self.env["mail.thread"])._message_log_batch
         for res_model, messages in self.grouped("res_model").items():
             documents = self.env[res_model]
             if not hasattr(documents, "_message_log_batch"):
+                continue
+            if type(documents)._message_log_batch is not stock_log:
+                # The document logs its own way (an invoice's due line, on
+                # its invoice): through it, as it asks.
+                bodies = {
+                    message.res_id: Markup("%s<br/>%s") % (message._log_title(), message.body)
+                    for message in messages
+                }
+                documents.browse(bodies)._message_log_batch(bodies)
                 continue
             author_id, email_from = documents._message_compute_author(raise_on_email=False)
             reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
