@@ -99,6 +99,13 @@ def check(conf, db):
             not functions and not indexes,
             f"no database function or consent index of {ADDON} is left {functions + indexes}",
         )
+        # The effectiveness report's kept totals and the triggers keeping them.
+        cr.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'insurance\\_%'"
+            " UNION ALL SELECT tgname FROM pg_trigger WHERE tgname LIKE '%effectiveness%'"
+        )
+        tables = [name for (name,) in cr.fetchall()]
+        expect(not tables, f"no table or trigger of {ADDON} is left {tables}")
 
         # Every view of the models the add-on extended still renders.
         models = [

@@ -15,6 +15,7 @@ from . import insurance_notify_dispatch
 from . import insurance_notify_composer
 from . import insurance_notify_outcome
 from . import insurance_notify_message
+from . import insurance_notify_effectiveness_summary
 from . import insurance_notify_effectiveness
 from . import insurance_notify_batch
 from . import insurance_notify_batch_messages

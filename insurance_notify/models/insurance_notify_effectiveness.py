@@ -7,15 +7,40 @@ the conversion of the control group (recorded, never sent), and their
 difference, the uplift. Sums and averages are the database's; the uplift and
 the cost per conversion, which are not an aggregate of rows, are computed
 from them per cell in :meth:`read_group`.
+
+A pivot or graph over the report's dimensions reads the kept totals per rule
+and day (``insurance.notify.effectiveness.summary``) instead of every
+message; anything else (a client, a policy, the list) reads the messages.
 """
 
 from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..lib.notify_engine import experiment
+from .insurance_notify_effectiveness_summary import DIMENSIONS
 
 # Averages of these columns are the percentages the uplift is made of.
 RATE_FIELDS = ("conversion_sent", "conversion_control")
+
+# An aggregate of this report -> how the kept totals give it: a sum of one
+# of their columns, a ratio of two sums (times a factor), or None (computed
+# per cell by read_group from the others).
+FROM_TOTALS = {
+    "__count": ("message_count",),
+    "sent_count:sum": ("sent_count",),
+    "delivered_count:sum": ("delivered_count",),
+    "control_count:sum": ("control_count",),
+    "converted_count:sum": ("converted_count",),
+    "control_converted_count:sum": ("control_converted_count",),
+    "sms_parts:sum": ("sms_parts",),
+    "cost:sum": ("cost",),
+    "conversion_sent:avg": ("converted_count", "known_sent_count", 100.0),
+    "conversion_control:avg": ("control_converted_count", "known_control_count", 100.0),
+    "days_to_conversion:avg": ("days_sum", "days_count", 1.0),
+    "uplift:avg": None,
+    "cost_per_conversion:avg": None,
+}
 
 
 class InsuranceNotifyEffectiveness(models.Model):
@@ -121,6 +146,76 @@ class InsuranceNotifyEffectiveness(models.Model):
              WHERE m.outcome <> 'not_applicable'
             """
         )
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None,
+                    order=None):  # fmt: skip
+        """Grouped by the report's dimensions only, from the kept totals."""
+        if not self._totals_answer(domain, groupby, aggregates, having, order):
+            return super()._read_group(
+                domain, groupby, aggregates, having=having, offset=offset, limit=limit,
+                order=order,
+            )  # fmt: skip
+        self.browse().check_access("read")
+        wanted = []
+        for spec in aggregates:
+            for column in (FROM_TOTALS[spec] or ())[:2]:
+                if f"{column}:sum" not in wanted:
+                    wanted.append(f"{column}:sum")
+        totals_order = order and ",".join(
+            self._totals_order_term(term) for term in order.split(",")
+        )
+        rows = self.env["insurance.notify.effectiveness.summary"]._read_group(
+            domain, groupby, wanted, offset=offset, limit=limit, order=totals_order or None
+        )
+        width = len(groupby)
+        result = []
+        for row in rows:
+            sums = dict(zip(wanted, row[width:], strict=True))
+            values = []
+            for spec in aggregates:
+                recipe = FROM_TOTALS[spec]
+                value = None
+                if recipe and len(recipe) == 1:
+                    value = sums[f"{recipe[0]}:sum"]
+                elif recipe:
+                    part, whole = (sums[f"{column}:sum"] for column in recipe[:2])
+                    value = recipe[2] * part / whole if whole else None
+                # What the per-message rows give where there is nothing to sum.
+                values.append(self._read_group_empty_value(spec) if value is None else value)
+            result.append((*row[:width], *values))
+        return result
+
+    @api.model
+    def _totals_answer(self, domain, groupby, aggregates, having, order):
+        """Whether the kept totals give this grouping: groups, filters and
+        order over the report's dimensions, aggregates they keep, no having."""
+        if having or not aggregates or any(spec not in FROM_TOTALS for spec in aggregates):
+            return False
+        if any(spec.split(":")[0] not in DIMENSIONS for spec in groupby):
+            return False
+        for leaf in expression.normalize_domain(domain):
+            if expression.is_operator(leaf) or tuple(leaf) in (
+                expression.TRUE_LEAF, expression.FALSE_LEAF
+            ):  # fmt: skip
+                continue
+            if not isinstance(leaf[0], str) or leaf[0].split(".")[0] not in DIMENSIONS:
+                return False
+        if order:
+            terms = [term.strip().split()[0] for term in order.split(",") if term.strip()]
+            return all(
+                term in groupby or (FROM_TOTALS.get(term) and len(FROM_TOTALS[term]) == 1)
+                for term in terms
+            )
+        return True
+
+    @api.model
+    def _totals_order_term(self, term):
+        spec, *direction = term.strip().split()
+        recipe = FROM_TOTALS.get(spec)
+        if recipe and len(recipe) == 1:
+            spec = f"{recipe[0]}:sum"
+        return " ".join((spec, *direction))
 
     @api.model
     def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):

@@ -49,6 +49,7 @@ from . import test_whatsapp
 from . import test_whatsapp_channel
 from . import test_whatsapp_costs
 from . import test_outcomes
+from . import test_effectiveness_summary
 from . import test_task_reminder_rights
 from . import test_task_client_text
 from . import test_dispatch_budget

@@ -301,7 +301,8 @@ class TestOutcomes(OutcomeCase):
             self.assertEqual(self.Message._cron_settle_outcomes(), size)
             counts.append(self.env.cr.sql_log_count - before)
         self.assertEqual(counts[0], counts[1])
-        self.assertLessEqual(counts[0], 10)
+        # Settling, then keeping the effectiveness totals of the days it changed.
+        self.assertLessEqual(counts[0], 12)
 
 
 class TestControlGroup(OutcomeCase):
