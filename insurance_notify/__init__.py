@@ -13,6 +13,6 @@ def uninstall_hook(env):
 
     env.cr.execute(f"DROP FUNCTION IF EXISTS {CONSENT_DATE_FUNCTION}(text) CASCADE")
     env.cr.execute(
-        f"DROP FUNCTION IF EXISTS {totals.MARK_FUNCTION}() CASCADE;"
-        f" DROP TABLE IF EXISTS {totals.STORE_TABLE}, {totals.DIRTY_TABLE}"
+        f"DROP FUNCTION IF EXISTS {totals.TRACK_FUNCTION}() CASCADE;"
+        f" DROP TABLE IF EXISTS {totals.STORE_TABLE}, {totals.DELTA_TABLE}"
     )

@@ -8,10 +8,14 @@ difference, the uplift. Sums and averages are the database's; the uplift and
 the cost per conversion, which are not an aggregate of rows, are computed
 from them per cell in :meth:`read_group`.
 
-A pivot or graph over the report's dimensions reads the kept totals per rule
-and day (``insurance.notify.effectiveness.summary``) instead of every
-message; anything else (a client, a policy, the list) reads the messages.
+A pivot or graph over the report's dimensions reads the kept monthly totals
+(``insurance.notify.effectiveness.summary``) instead of every message;
+anything else (a client, a policy, a single day, the list) reads the messages.
 """
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.osv import expression
@@ -19,6 +23,9 @@ from odoo.tools import SQL
 
 from ..lib.notify_engine import experiment
 from .insurance_notify_effectiveness_summary import DIMENSIONS
+
+# The groupings of the date the kept totals (per month) answer.
+MONTHS = ("month", "quarter", "year")
 
 # Averages of these columns are the percentages the uplift is made of.
 RATE_FIELDS = ("conversion_sent", "conversion_control")
@@ -157,7 +164,8 @@ class InsuranceNotifyEffectiveness(models.Model):
                 order=order,
             )  # fmt: skip
         self.browse().check_access("read")
-        wanted = []
+        # Totals and deltas that cancel out leave a group of no message.
+        wanted = ["message_count:sum"]
         for spec in aggregates:
             for column in (FROM_TOTALS[spec] or ())[:2]:
                 if f"{column}:sum" not in wanted:
@@ -166,8 +174,9 @@ class InsuranceNotifyEffectiveness(models.Model):
             self._totals_order_term(term) for term in order.split(",")
         )
         rows = self.env["insurance.notify.effectiveness.summary"]._read_group(
-            domain, groupby, wanted, offset=offset, limit=limit, order=totals_order or None
-        )
+            domain, groupby, wanted, having=[("message_count:sum", "!=", 0)] if groupby else (),
+            offset=offset, limit=limit, order=totals_order or None,
+        )  # fmt: skip
         width = len(groupby)
         result = []
         for row in rows:
@@ -189,17 +198,24 @@ class InsuranceNotifyEffectiveness(models.Model):
     @api.model
     def _totals_answer(self, domain, groupby, aggregates, having, order):
         """Whether the kept totals give this grouping: groups, filters and
-        order over the report's dimensions, aggregates they keep, no having."""
+        order over the report's dimensions (dates by whole months, as the
+        totals are kept), aggregates they keep, no having."""
         if having or not aggregates or any(spec not in FROM_TOTALS for spec in aggregates):
             return False
-        if any(spec.split(":")[0] not in DIMENSIONS for spec in groupby):
-            return False
+        for spec in groupby:
+            name, _colon, granularity = spec.partition(":")
+            if name not in DIMENSIONS or (name == "date" and granularity not in MONTHS):
+                return False
         for leaf in expression.normalize_domain(domain):
             if expression.is_operator(leaf) or tuple(leaf) in (
                 expression.TRUE_LEAF, expression.FALSE_LEAF
             ):  # fmt: skip
                 continue
             if not isinstance(leaf[0], str) or leaf[0].split(".")[0] not in DIMENSIONS:
+                return False
+            if leaf[0] == "date" and not self._whole_months(leaf):
+                return False
+            if leaf[0].startswith("date."):
                 return False
         if order:
             terms = [term.strip().split()[0] for term in order.split(",") if term.strip()]
@@ -208,6 +224,22 @@ class InsuranceNotifyEffectiveness(models.Model):
                 for term in terms
             )
         return True
+
+    @api.model
+    def _whole_months(self, leaf):
+        """Whether a filter on the date keeps or drops whole months (as the
+        search view's month, quarter and year filters do)."""
+        _name, operator, value = leaf
+        if operator in ("=", "!=") and not value:
+            return True
+        try:
+            day = fields.Date.to_date(value)
+        except (TypeError, ValueError):
+            return False
+        if not isinstance(day, date):
+            return False
+        last = (day + relativedelta(days=1)).day == 1
+        return (operator in (">=", "<") and day.day == 1) or (operator in ("<=", ">") and last)
 
     @api.model
     def _totals_order_term(self, term):

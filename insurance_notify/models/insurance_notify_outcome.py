@@ -198,8 +198,9 @@ class InsuranceNotifyOutcome(models.AbstractModel):
         """Daily: settle what the write hooks could not see (a grace period
         passed, documents changed past the ORM). A constant number of
         statements, however many messages wait. Reads only what may have
-        changed since its last run, and everything once a week. Then keeps
-        the effectiveness report's totals of the days that changed."""
+        changed since its last run, and everything once a week. Then folds
+        the day's changes into the effectiveness report's totals (once a
+        week: sums them again from the messages)."""
         params = self.env["ir.config_parameter"].sudo()
         params.flush_model()
         # One query, not get_param's cache: the job's query count stays
@@ -217,7 +218,7 @@ class InsuranceNotifyOutcome(models.AbstractModel):
         if last and full and started - full < FULL_SETTLE_EVERY:
             since = last - CHANGED_MARGIN
         settled = self.sudo()._settle_outcomes(since=since)
-        self.env["insurance.notify.effectiveness.summary"].sudo()._refresh()
+        self.env["insurance.notify.effectiveness.summary"].sudo()._refresh(full=since is None)
         started_value = fields.Datetime.to_string(started)
         if started_value != last_value:
             params.set_param(SETTLED_AT_PARAM, started_value)

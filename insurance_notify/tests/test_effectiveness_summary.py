@@ -1,12 +1,12 @@
-"""The effectiveness pivot reads kept totals per rule and day, and they are
-always the messages' own figures.
+"""The effectiveness pivot reads kept monthly totals (and the deltas the
+triggers wrote since), and they are always the messages' own figures.
 
 A broker's weeks are lived at random (seeded: ``INSURANCE_NOTIFY_SEED``,
 printed on failure): policies entered at any hour, reminders sent (or held
 a day by a dispatcher that is down), some renewed, a policy handed to
-another broker, the daily job run now and then.
-After each step the pivot, which reads the kept totals, answers what the
-report's per-message rows and the messages themselves say.
+another broker, a policy deleted, the daily job run now and then. After
+each step the pivot, which reads the kept totals, answers what the report's
+per-message rows and the messages themselves say.
 """
 
 import importlib.util
@@ -60,6 +60,11 @@ class SummaryCase(OutcomeCase):
 
     def pivot(self, groupby, user=None, domain=()):
         report = self.Report.with_user(user or self.broker)
+        # A day is finer than the kept months: read from the messages.
+        by_month = not any(spec in ("date", "date:day", "date:week") for spec in groupby)
+        self.assertEqual(
+            report._totals_answer(list(domain), groupby, ["__count"], (), None), by_month
+        )
         return self._normalised(report.read_group(list(domain), MEASURES, groupby, lazy=False))
 
     def rows_pivot(self, groupby, user=None, domain=()):
@@ -69,6 +74,11 @@ class SummaryCase(OutcomeCase):
         rows_only = [*domain, ("message_id", "!=", False)]
         self.assertFalse(report._totals_answer(rows_only, groupby, ["__count"], (), None))
         return self._normalised(report.read_group(rows_only, MEASURES, groupby, lazy=False))
+
+    def delta_count(self):
+        self.env.flush_all()
+        self.env.cr.execute(f"SELECT count(*) FROM {totals.DELTA_TABLE}")
+        return self.env.cr.fetchone()[0]
 
     @staticmethod
     def _normalised(groups):
@@ -135,6 +145,11 @@ class TestEffectivenessTotals(SummaryCase):
                 policy.with_user(self.broker).action_renew()
             if valid and rng.random() < 0.4:
                 rng.choice(valid).user_id = rng.choice(brokers)
+            if valid and rng.random() < 0.15:
+                # Entered by mistake: the policy goes, and its reminders with it.
+                doomed = rng.choice(valid)
+                policies -= doomed
+                doomed.with_user(self.manager).unlink()
             if rng.random() < 0.3:
                 self.settle_on(day + timedelta(days=1))
             self.assert_pivot_is_the_messages(f"{note}, day {step}")
@@ -159,34 +174,43 @@ class TestEffectivenessTotals(SummaryCase):
         )
         self.assertEqual(sum(g["__count"] for g in groups), len(messages), note)
 
-    def test_the_pivot_reads_the_kept_totals_until_a_day_changes(self):
-        self.make_rule("7")
+    def test_the_pivot_reads_the_kept_totals_and_the_deltas_since(self):
+        rule = self.make_rule("7")
         policy, other = self.policies_for(self.make_clients(2))
-        self.run_crons()
         self.Totals._refresh()
-        self.env.cr.execute(f"SELECT count(*) FROM {totals.DIRTY_TABLE}")
-        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.run_crons()
+        # Queued (not sent yet), then sent: the sending step in between
+        # changes no figure and writes no delta.
+        self.assertEqual(self.delta_count(), 3)
+        self.assertEqual(self.Totals._refresh(), (3, 1))
+        self.assertEqual(self.delta_count(), 0)
         # A kept total the messages do not say: the pivot shows it, so it
         # reads the totals, not the messages.
-        self.env.cr.execute(f"UPDATE {totals.STORE_TABLE} SET sent_count = sent_count + 1000")
-        (total,) = self.Report.with_user(self.broker).read_group([], ["sent_count:sum"], [])
+        self.env.cr.execute(
+            f"UPDATE {totals.STORE_TABLE} SET sent_count = sent_count + 1000 WHERE rule_id = %s",
+            rule.ids,
+        )
+        (total,) = self.Report.with_user(self.broker).read_group(
+            [("rule_id", "=", rule.id)], ["sent_count:sum"], []
+        )
         self.assertEqual(total["sent_count"], 1002)
-        # Handing a policy to another broker (a plain write) makes its day
-        # dirty: summed afresh from the messages, whatever was kept.
+        # Handing a policy to another broker (a plain write) moves its
+        # reminder from one broker's totals to the other's.
         policy.with_user(self.broker).user_id = self.other_broker
         self.env.flush_all()
-        by_broker = self.pivot(["user_id"])
+        by_broker = self.pivot(["user_id"], domain=[("rule_id", "=", rule.id)])
         self.assertEqual(
             {key: cell["sent_count"] for key, cell in by_broker.items()},
-            {(("user_id", self.other_broker.id),): 1, (("user_id", other.user_id.id),): 1},
+            {(("user_id", self.other_broker.id),): 1, (("user_id", other.user_id.id),): 1001},
         )
-        # A write that changes nothing the report shows marks nothing.
+        # A write that changes nothing the report shows writes no delta.
         self.Totals._refresh()
         other.with_user(self.broker).subject = "Toyota Corolla, nowy kierowca"
         self.env.flush_all()
-        self.env.cr.execute(f"SELECT count(*) FROM {totals.DIRTY_TABLE}")
-        self.assertEqual(self.env.cr.fetchone()[0], 0)
-        self.assert_pivot_is_the_messages("after the refresh")
+        self.assertEqual(self.delta_count(), 0)
+        # The weekly full pass sums the totals again from the messages.
+        self.Totals._refresh(full=True)
+        self.assert_pivot_is_the_messages("after the full pass")
 
     def test_a_reminder_held_a_day_moves_to_the_day_it_went(self):
         self.make_rule("7")
@@ -203,15 +227,15 @@ class TestEffectivenessTotals(SummaryCase):
             [cell["sent_count"] for cell in by_day.values()], [3], f"one day, all sent: {by_day}"
         )
         self.assert_pivot_is_the_messages("the day after")
-        # A correction past the ORM (one statement) moves a day: both days
-        # are summed again.
+        # A correction past the ORM (one statement) moves a reminder to the
+        # month before: it leaves one month's totals for the other's.
         self.Totals._refresh()
         self.env.cr.execute(
-            "UPDATE insurance_notify_message SET sent_at = sent_at - interval '3 days'"
+            "UPDATE insurance_notify_message SET sent_at = sent_at - interval '40 days'"
             " WHERE id = %s", [held[0].id],
         )  # fmt: skip
         self.assertEqual(
-            sorted(cell["sent_count"] for cell in self.pivot(["date:day"]).values()), [1, 2]
+            sorted(cell["sent_count"] for cell in self.pivot(["date:month"]).values()), [1, 2]
         )
         self.assert_pivot_is_the_messages("after the correction")
 
@@ -268,18 +292,17 @@ class TestEffectivenessTotalsUpgrade(SummaryCase):
         history = self.Message.search([]).read(["state", "outcome", "sent_at", "body"])
         expected = {tuple(g): self.rows_pivot(g) for g in GROUPINGS}
         # Before 18.0.1.5.0 there were no totals: the upgrade's init makes the
-        # tables and marks the history, the migration sums it.
+        # tables and triggers, the migration sums the history.
         self.env.cr.execute(
-            f"DROP FUNCTION {totals.MARK_FUNCTION}() CASCADE;"
-            f" DROP TABLE {totals.STORE_TABLE}, {totals.DIRTY_TABLE}"
+            f"DROP FUNCTION {totals.TRACK_FUNCTION}() CASCADE;"
+            f" DROP TABLE {totals.STORE_TABLE}, {totals.DELTA_TABLE}"
         )
         self.Totals.init()
         spec = importlib.util.spec_from_file_location("post_totals", MIGRATION)
         migration = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(migration)
         migration.migrate(self.env.cr, "18.0.1.4.0")
-        self.env.cr.execute(f"SELECT count(*) FROM {totals.DIRTY_TABLE}")
-        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.assertEqual(self.delta_count(), 0)
         self.env.cr.execute(f"SELECT sum(message_count) FROM {totals.STORE_TABLE}")
         self.assertEqual(self.env.cr.fetchone()[0], len(history))
         for groupby in GROUPINGS:
