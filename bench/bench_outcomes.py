@@ -17,7 +17,6 @@ step, and how many messages it touched.
 import argparse
 import json
 import logging
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from odoo.modules.registry import Registry
 
 sys.path.insert(0, str(Path(__file__).parent))
 import book  # noqa: E402
+from bench_screens import timed as median_time  # noqa: E402
 
 # event type -> (document table, its event date column, message res_model)
 EVENTS = {
@@ -141,16 +141,6 @@ def pivot_as_it_opens(report):
     ]  # fmt: skip
     for groupby in ([], ["rule_id"], ["experiment_group"], ["rule_id", "experiment_group"]):
         report.read_group([], measures, groupby, lazy=False)
-
-
-def median_time(env, run, rounds=3):
-    times = []
-    for _ in range(rounds):
-        env.invalidate_all()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def timed(env, run):

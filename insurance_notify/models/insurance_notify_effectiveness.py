@@ -22,7 +22,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..lib.notify_engine import experiment
-from .insurance_notify_effectiveness_summary import DIMENSIONS
+from .insurance_notify_effectiveness_summary import DIMENSIONS, EXPERIMENT_GROUPS, VARIANTS
 
 # The groupings of the date the kept totals (per month) answer.
 MONTHS = ("month", "quarter", "year")
@@ -66,9 +66,9 @@ class InsuranceNotifyEffectiveness(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], readonly=True)
     offset = fields.Integer(string="Days Before", readonly=True, aggregator=None)
-    variant = fields.Selection([("a", "A"), ("b", "B")], readonly=True)
+    variant = fields.Selection(VARIANTS, readonly=True)
     experiment_group = fields.Selection(
-        [("sent", "Reminded"), ("control", "Control group"), ("other", "Not sent")],
+        EXPERIMENT_GROUPS,
         string="Group",
         readonly=True,
         help="Reminded: sent or delivered. Control group: kept unsent on purpose. "

@@ -53,6 +53,9 @@ MEASURES = {
     "sms_parts": "m.sign * CASE WHEN g.grp = 'sent' THEN m.sms_parts END",
     "cost": "m.sign * CASE WHEN g.grp = 'sent' THEN COALESCE(m.cost, 0) END",
 }
+# The report's groups of messages, and its template variants.
+EXPERIMENT_GROUPS = [("sent", "Reminded"), ("control", "Control group"), ("other", "Not sent")]
+VARIANTS = [("a", "A"), ("b", "B")]
 COLUMNS = ", ".join(f'"{name}"' for name in (*DIMENSIONS, *MEASURES))
 _SUMS = {
     name: f"COALESCE(sum({expression}), 0)::{'float' if name == 'cost' else 'int'}"
@@ -288,12 +291,8 @@ class InsuranceNotifyEffectivenessSummary(models.Model):
         readonly=True,
     )
     offset = fields.Integer(string="Days Before", readonly=True, aggregator=None)
-    variant = fields.Selection([("a", "A"), ("b", "B")], readonly=True)
-    experiment_group = fields.Selection(
-        [("sent", "Reminded"), ("control", "Control group"), ("other", "Not sent")],
-        string="Group",
-        readonly=True,
-    )
+    variant = fields.Selection(VARIANTS, readonly=True)
+    experiment_group = fields.Selection(EXPERIMENT_GROUPS, string="Group", readonly=True)
     outcome = fields.Selection(
         selection=lambda self: self.env["insurance.notify.message"]._fields["outcome"].selection,
         readonly=True,
