@@ -64,7 +64,9 @@ class InsuranceNotifyEffectiveness(models.Model):
         readonly=True,
     )
     company_id = fields.Many2one("res.company", readonly=True)
-    channel = fields.Selection([("sms", "SMS"), ("email", "E-mail")], readonly=True)
+    channel = fields.Selection(
+        [("sms", "SMS"), ("email", "E-mail"), ("whatsapp", "WhatsApp")], readonly=True
+    )
     offset = fields.Integer(string="Days Before", readonly=True, aggregator=None)
     variant = fields.Selection(VARIANTS, readonly=True)
     experiment_group = fields.Selection(

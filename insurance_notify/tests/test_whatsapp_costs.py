@@ -48,6 +48,15 @@ class TestWhatsappCosts(WhatsappCase):
         rule = self.rule.with_user(self.manager)
         figures = self.env["insurance.notify.effectiveness"]._figures(rule)[rule.id]
         self.assertAlmostEqual(figures["cost"], UTILITY + text.sms_parts * PER_PART)
+        # The report's pivot by channel names WhatsApp as a channel of its own.
+        report = self.env["insurance.notify.effectiveness"].with_user(self.manager)
+        by_channel = report.read_group([("rule_id", "=", rule.id)], ["cost:sum"], ["channel"])
+        self.assertEqual(
+            {group["channel"]: round(group["cost"], 2) for group in by_channel},
+            {"whatsapp": UTILITY, "sms": round(text.sms_parts * PER_PART, 2)},
+        )
+        labels = dict(report.fields_get(["channel"])["channel"]["selection"])
+        self.assertEqual(labels.get("whatsapp"), "WhatsApp")
 
     def test_a_marketing_template_costs_the_marketing_price(self):
         self.template_pl.sudo().category = "marketing"
