@@ -72,7 +72,9 @@ def reset(cr):
 
 
 def queue(env, provider_name, url, count):
-    """Queue ``count`` reminders about the book's policies, due now."""
+    """Queue ``count`` reminders about the book's policies, due now: as a
+    morning's expiry reminders are, those of the policies ending soonest a
+    week or more from today (a few end dates, shared by many texts)."""
     credentials = (
         {"twilio_account_sid": TWILIO_SID, "twilio_auth_token": TWILIO_TOKEN,
          "sender": "+15005550006"}
@@ -104,13 +106,13 @@ def queue(env, provider_name, url, count):
                 create_uid, write_uid)
         SELECT 'bench-' || p.id, 'insurance.notify.rule,' || %(rule)s, %(rule)s, TRUE,
                p.company_id, 'insurance.policy', p.id, p.id, p.partner_id, 'sms', 7,
-               current_date + 7, now() at time zone 'UTC' - interval '1 minute',
+               p.date_end, now() at time zone 'UTC' - interval '1 minute',
                -- one number each, as a book's clients have
                'queued', '+48' || (600000000 + p.id)::text, 'UTC', %(gateway)s, 0, 'pending',
                now(), now(), 1, 1
           FROM insurance_policy p
-         WHERE p.name LIKE 'BENCH/%%'
-         ORDER BY p.id
+         WHERE p.name LIKE 'BENCH/%%' AND p.date_end >= current_date + 7
+         ORDER BY p.date_end, p.id
          LIMIT %(count)s
         """,
         {"rule": rule.id, "gateway": gateway.id, "count": count},

@@ -34,7 +34,7 @@ class TestDispatchLimits(FaultCase):
                 Dispatch._dispatch_limit(name)
                 for name in ("chunk_size", "sending_timeout", "max_attempts", "outage_retry")
             ],
-            [200, 15, 5, 10],
+            [500, 15, 5, 10],
         )
 
     def test_a_chunk_is_as_large_as_the_parameter_says(self):
@@ -83,7 +83,7 @@ class TestDispatchLimits(FaultCase):
             with self.subTest(value=value):
                 self.params.set_param("insurance_notify.dispatch_chunk_size", value)
                 with self.assertLogs(DISPATCH, "WARNING") as logs:
-                    self.assertEqual(Dispatch._dispatch_limit("chunk_size"), 200)
+                    self.assertEqual(Dispatch._dispatch_limit("chunk_size"), 500)
                 self.assertIn("insurance_notify.dispatch_chunk_size", logs.output[0])
         # A chunk of the default size still leaves: the queue never stops on a typo.
         self.params.set_param("insurance_notify.dispatch_chunk_size", "lots")
@@ -94,7 +94,7 @@ class TestDispatchLimits(FaultCase):
 
     def test_a_paced_gateway_keeps_the_chunk_to_twenty_seconds_of_its_pace(self):
         Dispatch = self.env["insurance.notify.dispatch"]
-        self.assertEqual(Dispatch._paced_chunk_limit(), 500, "nothing paced: no limit")
+        self.assertEqual(Dispatch._paced_chunk_limit(), 1000, "nothing paced: the highest chunk")
         admin = new_test_user(
             self.env,
             "pace_admin",

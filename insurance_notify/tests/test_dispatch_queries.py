@@ -73,3 +73,23 @@ class TestDispatchQueries(StatefulCase):
         hundred = self.dispatch(self.book(100))
         self.assertEqual(hundred, ten, "no query per message")
         self.assertLess(hundred, 60)
+
+    def test_a_chunk_writes_each_message_once_out_and_once_answered(self):
+        """Its text, parts and 'sending' in one UPDATE before the provider is
+        called, the answer (state, provider id) in one after: each UPDATE of
+        a message writes its row and every index entry again."""
+        policies = self.book(60)
+        self.env.ref("base.lang_pl").active = True
+        self.Rule._cron_plan()
+        self.env.flush_all()
+        with self.assertLogs("odoo.sql_db", "DEBUG") as logs:
+            self.Message.with_user(self.cron_user)._cron_dispatch()
+            self.env.flush_all()
+        updates = [
+            line for line in logs.output if "UPDATE" in line and "insurance_notify_message" in line
+        ]
+        self.assertEqual(len(updates), 2, "\n".join(line[:200] for line in updates))
+        messages = self.messages_of(policies)
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
+        self.assertEqual(len(set(messages.mapped("provider_ref"))), 60)
+        self.assertTrue(all(message.body.startswith("Dzień dobry") for message in messages))

@@ -41,9 +41,10 @@ _logger = logging.getLogger(__name__)
 
 ALREADY_SENT = "53"
 
-# At most this many recipients in one request: SMSAPI takes far more, but a
-# refused request is retried one message per request, which should stay cheap.
-BATCH_SIZE = 100
+# At most this many recipients in one request: a dispatcher chunk of the
+# default size (500) goes in one. SMSAPI takes more, but a refused request is retried one
+# message per request, which should stay cheap (50 rounds of 10 in parallel).
+BATCH_SIZE = 500
 # SMSAPI fills [%1%]..[%4%] of the message from param1..param4.
 MAX_PARAMS = 4
 
