@@ -26,6 +26,7 @@ from . import sms_sms
 from . import sms_tracker
 from . import res_config_settings
 from . import mail_template
+from . import mail_render_mixin
 from . import insurance_task_reminder
 from . import project_task
 from . import insurance_notify_reply

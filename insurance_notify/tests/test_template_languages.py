@@ -248,4 +248,11 @@ class TestTemplateLanguages(NotifyCase):
         line = wizard.line_ids.filtered(lambda line: line.record_ref == policy)
         self.assertTrue(line.text.startswith("Przypominamy: polisa"), line.text)
         self.assertIn("13.09.2027", line.text)
+        # The same date in the same run, formatted once per language: each
+        # client still reads it as their country writes it.
+        for lang, written in (("lt_LT", "2027-09-13"), ("en_US", "09/13/2027")):
+            policy = self.books[lang]["insurance.policy"]
+            line = wizard.line_ids.filtered(lambda line, policy=policy: line.record_ref == policy)
+            self.assertIn(written, line.text, lang)
+            self.assertNotIn("13.09.2027", line.text, lang)
         self.assertEqual(wizard.with_context(lang="lt_LT").display_name, "Simuliacija 2027-09-06")

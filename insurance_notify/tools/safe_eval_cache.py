@@ -1,4 +1,5 @@
-"""Placeholders compiled once per run of many texts (dry run, dispatch)."""
+"""Placeholders compiled, and values formatted, once per run of many texts
+(dry run, dispatch)."""
 
 import contextlib
 import contextvars
@@ -27,11 +28,38 @@ def _test_expr_once(expr, allowed_codes, mode="eval", filename=None):
 
 safe_eval_module.test_expr = _test_expr_once
 
+# The templates' format_date, format_amount... are pure functions of their
+# arguments and of the rendering's language, timezone, user and company, and
+# babel makes each call cost more than the rest of the placeholder: a day's
+# reminders mostly share their dates. While a run renders, each value is
+# formatted once (see ``mail.render.mixin._render_eval_context``).
+_FORMATTED = contextvars.ContextVar("insurance_notify_formatted", default=None)
+
+
+def formatted_once(key, format_value):
+    """``format_value()``, or what it gave for ``key`` earlier in this run."""
+    formatted = _FORMATTED.get()
+    if formatted is None:
+        return format_value()
+    try:
+        return formatted[key]
+    except KeyError:
+        value = formatted[key] = format_value()
+        return value
+    except TypeError:  # an unhashable argument: not kept
+        return format_value()
+
+
+def in_run():
+    return _FORMATTED.get() is not None
+
 
 @contextlib.contextmanager
 def compile_once():
-    token = _COMPILED.set({})
+    compiled = _COMPILED.set({})
+    formatted = _FORMATTED.set({})
     try:
         yield
     finally:
-        _COMPILED.reset(token)
+        _FORMATTED.reset(formatted)
+        _COMPILED.reset(compiled)

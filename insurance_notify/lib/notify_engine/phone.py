@@ -149,9 +149,10 @@ def is_mobile(e164: str) -> bool:
         number = phonenumbers.parse(e164, None)
     except NumberParseException:
         return False
-    return phonenumbers.is_valid_number(number) and (
-        phonenumbers.number_type(number) in _MOBILE_TYPES
-    )
+    # number_type is UNKNOWN for an invalid number (is_valid_number is that
+    # same test, for the number's own region): asking both read the
+    # numbering plan twice.
+    return phonenumbers.number_type(number) in _MOBILE_TYPES
 
 
 def require_mobile(raw: str, region: str | None) -> str:

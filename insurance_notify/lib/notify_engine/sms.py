@@ -119,32 +119,40 @@ class SmsAnalysis:
 
 
 def is_gsm7(text: str) -> bool:
-    return all(char in GSM7_ALL for char in text)
+    return GSM7_ALL.issuperset(text)
 
 
 def analyze(text: str, transliterate: bool = False) -> SmsAnalysis:
     if transliterate:
         text = _transliterate(text)
+    # Counted in set and string operations, not character by character: a
+    # dry run or a dispatcher chunk analyses thousands of texts.
     if is_gsm7(text):
         encoding = GSM7
-        costs = [2 if char in GSM7_EXTENSION else 1 for char in text]
+        units = len(text) + sum(map(text.count, GSM7_EXTENSION))
     else:
         encoding = UCS2
-        costs = [2 if ord(char) > 0xFFFF else 1 for char in text]
-    return SmsAnalysis(encoding, sum(costs), _count_parts(costs, encoding), text)
+        units = len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return SmsAnalysis(encoding, units, _count_parts(text, units, encoding), text)
 
 
-def _count_parts(costs: list[int], encoding: str) -> int:
+def _unit_cost(char: str, encoding: str) -> int:
+    if encoding == GSM7:
+        return 2 if char in GSM7_EXTENSION else 1
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def _count_parts(text: str, units: int, encoding: str) -> int:
     single, per_part = _LIMITS[encoding]
-    total = sum(costs)
-    if total == 0:
+    if units == 0:
         return 0
-    if total <= single:
+    if units <= single:
         return 1
     # Greedy fill instead of a division: an ESC pair or a surrogate pair that
     # would straddle a boundary starts the next part, leaving 152 / 66 behind.
     parts, used = 1, 0
-    for cost in costs:
+    for char in text:
+        cost = _unit_cost(char, encoding)
         if used + cost > per_part:
             parts += 1
             used = 0
@@ -170,6 +178,8 @@ def transliterate(text: str) -> str:
     # Decomposed input (macOS, some keyboards) would otherwise leave bare
     # combining marks; composing first also keeps e.g. "A" + ring as GSM-7 "Å".
     text = unicodedata.normalize("NFC", text)
+    if GSM7_ALL.issuperset(text):
+        return text  # nothing to replace: the usual case, checked at C speed
     return "".join(_transliterate_char(char) for char in text)
 
 
