@@ -1,6 +1,6 @@
 from odoo import api, models
 
-from ..tools.safe_eval_cache import formatted_once, in_run
+from ..tools.safe_eval_cache import format_scope, formatted_once, in_run
 
 # The formatting helpers of the templates' evaluation context.
 FORMATTERS = ("format_date", "format_datetime", "format_time", "format_amount")
@@ -17,8 +17,7 @@ class MailRenderMixin(models.AbstractModel):
         context = super()._render_eval_context()
         if not in_run():
             return context
-        context_ = self.env.context
-        scope = (context_.get("lang"), context_.get("tz"), self.env.uid, self.env.company.id)
+        scope = format_scope(self.env)
         for name in FORMATTERS:
             context[name] = _formatted_once(name, scope, context[name])
         return context

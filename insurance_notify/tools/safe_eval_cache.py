@@ -54,6 +54,21 @@ def in_run():
     return _FORMATTED.get() is not None
 
 
+def format_scope(env):
+    """What a formatted value depends on besides its arguments."""
+    context = env.context
+    return (context.get("lang"), context.get("tz"), env.uid, env.company.id)
+
+
+def format_once(env, format_value, *args):
+    """``format_value(env, *args)`` (Odoo's format_date, format_amount...),
+    once per run for the same arguments and scope."""
+    if not in_run():
+        return format_value(env, *args)
+    key = (format_value.__name__, format_scope(env), args)
+    return formatted_once(key, lambda: format_value(env, *args))
+
+
 @contextlib.contextmanager
 def compile_once():
     compiled = _COMPILED.set({})

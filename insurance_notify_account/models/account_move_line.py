@@ -20,6 +20,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date
 from odoo.tools.sql import create_index
 
+from odoo.addons.insurance_notify.tools.safe_eval_cache import format_once
+
 PLACEHOLDER_FIELDS = [
     "notify_currency",
     "notify_invoice_ref",
@@ -139,15 +141,21 @@ class AccountMoveLine(models.Model):
             line.notify_currency = currency.name or ""
             line.notify_invoice_number = move.name or ""
             line.notify_invoice_ref = move.payment_reference or move.name or ""
-            line.notify_invoice_date = format_date(self.env, move.invoice_date)
-            line.notify_due_date = format_date(self.env, line.date_maturity)
-            line.notify_last_payment_date = format_date(self.env, last_payments.get(move.id, False))
-            line.notify_amount_total = format_amount(self.env, move.amount_total, currency)
-            line.notify_amount_paid = format_amount(
-                self.env, move.amount_total - move.amount_residual, currency
+            # Formatted once per dry run or dispatcher chunk (a day's
+            # reminders share their dates), as the templates' own helpers.
+            line.notify_invoice_date = format_once(self.env, format_date, move.invoice_date)
+            line.notify_due_date = format_once(self.env, format_date, line.date_maturity)
+            line.notify_last_payment_date = format_once(
+                self.env, format_date, last_payments.get(move.id, False)
             )
-            line.notify_amount_due = format_amount(
-                self.env, abs(line.amount_residual_currency), currency
+            line.notify_amount_total = format_once(
+                self.env, format_amount, move.amount_total, currency
+            )
+            line.notify_amount_paid = format_once(
+                self.env, format_amount, move.amount_total - move.amount_residual, currency
+            )
+            line.notify_amount_due = format_once(
+                self.env, format_amount, abs(line.amount_residual_currency), currency
             )
 
     # The field picker of templates offers searchable fields only: these
