@@ -1,6 +1,11 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
+from lxml import etree
+
+from odoo import fields
 from odoo.exceptions import UserError
+from odoo.tools.safe_eval import safe_eval
 
 from ..lib.notify_engine.gateways import SandboxGateway
 from .common import NotifyCase, warsaw
@@ -177,3 +182,30 @@ class TestHistoryViews(NotifyCase):
         search = views["views"]["search"]["arch"]
         for name in ("channel_sms", "gateway_problem", "sent_at", "group_day", "group_reason"):
             self.assertIn(f'name="{name}"', search)
+
+    def test_the_history_opens_on_the_last_30_days_and_what_is_ahead(self):
+        """The default filter, evaluated as the web client does: yesterday's
+        and tomorrow's notifications are shown, those of two months ago are
+        one click away (the facet removed), not read by every screen."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_notify.action_insurance_notify_message"
+        )
+        context = safe_eval(action["context"])
+        self.assertTrue(context["search_default_scheduled_at"])
+        views = self.Message.get_views([(False, "search")])
+        search = etree.fromstring(views["views"]["search"]["arch"])
+        dated = search.find(".//filter[@name='scheduled_at']")
+        option = dated.get("default_period").removeprefix("custom_")
+        domain = safe_eval(
+            dated.find(f"filter[@name='{option}']").get("domain"),
+            {"context_today": date.today, "relativedelta": relativedelta},
+        )
+        self.make_rule("7")
+        policies = [self.make_policy(7) for _days in range(3)]
+        self.Rule._cron_plan()
+        old, recent, ahead = (self.messages_of(policy) for policy in policies)
+        now = fields.Datetime.now()
+        for message, days in ((old, -60), (recent, -1), (ahead, 1)):
+            message.scheduled_at = now + timedelta(days=days)
+        shown = self.Message.search(domain + [("id", "in", (old | recent | ahead).ids)])
+        self.assertEqual(shown, recent | ahead)
