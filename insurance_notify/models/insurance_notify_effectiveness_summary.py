@@ -164,9 +164,14 @@ BEGIN
         {ON_POLICY_DELETE}
         RETURN OLD;
     ELSIF TG_TABLE_NAME = 'insurance_policy' THEN
-        -- Only a change of what the report groups by (most writes change none).
-        {ON_POLICY_UPDATE}
-    ELSE
+        -- Only a change of what the report groups by (most writes change none):
+        -- without one, not a message is read (the planner writes each rule's
+        -- last planned day; a join planned before knowing that nothing
+        -- changed read the whole history).
+        IF EXISTS {_CHANGED_POLICIES} THEN
+            {ON_POLICY_UPDATE}
+        END IF;
+    ELSIF EXISTS {_CHANGED_RULES} THEN
         {ON_RULE_UPDATE}
     END IF;
     RETURN NULL;
