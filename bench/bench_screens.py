@@ -34,7 +34,8 @@ HISTORY_RULES = 5
 
 def generate_history(env, count):
     """``count`` notifications of the last two years, as the dispatcher leaves
-    them: mostly sent or delivered, some skipped with a reason, some failed."""
+    them: mostly sent or delivered, some skipped with a reason, some failed,
+    stored in the order they were planned."""
     cr = env.cr
     cr.execute("SELECT count(*) FROM insurance_notify_message WHERE key LIKE 'hist-%%'")
     if cr.fetchone()[0] >= count:
@@ -80,6 +81,9 @@ def generate_history(env, count):
          CROSS JOIN LATERAL (SELECT now() at time zone 'UTC'
                                     - (n %% 730) * interval '1 day'
                                     - (n %% 600) * interval '1 minute' AS at) AS day
+         -- In the order the days came, as the queue writes them: a month's
+         -- notifications lie together, not spread over the whole table.
+         ORDER BY day.at
         """,
         {"count": count, "rules": rules.ids, "rule_count": len(rules), "policies": policies},
     )
