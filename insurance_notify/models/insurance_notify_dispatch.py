@@ -438,19 +438,24 @@ class InsuranceNotifyDispatch(models.AbstractModel):
             return self
         self.flush_model()
         sends = {}
-        for partner_id, send_key, sent_at in self.env.execute_query(
+        # Through the clients' index, whatever the statistics say: the state
+        # is tested here, not in SQL, where the state index looked selective
+        # on a young queue and every chunk read all that was sent before it
+        # (0.17 s a chunk after 4,000 sent).
+        for partner_id, send_key, sent_at, state in self.env.execute_query(
             SQL(
                 """
-                SELECT DISTINCT partner_id, COALESCE(group_key, key), sent_at
+                SELECT DISTINCT partner_id, COALESCE(group_key, key), sent_at, state
                   FROM insurance_notify_message
                  WHERE partner_id = ANY(%s) AND is_reminder AND channel IN ('sms', 'whatsapp')
-                   AND state IN ('sent', 'delivered') AND sent_at >= %s
+                   AND sent_at >= %s
                 """,
                 capped.partner_id.ids,
                 now - timedelta(days=8),
             )
         ):
-            sends.setdefault(partner_id, {})[send_key] = sent_at
+            if state in ("sent", "delivered"):
+                sends.setdefault(partner_id, {})[send_key] = sent_at
         held = self.browse()
         for message in capped:
             zone = pytz.timezone(message.timezone or "UTC")
