@@ -246,6 +246,17 @@ class InsuranceNotifyMessage(models.Model):
                 self._table,
                 [day, "company_id", "scheduled_at"],
             )
+        # The dispatcher takes the next due messages in the order they are
+        # due: through scheduled_at's own index it walked the whole history
+        # (every message ever sent is due in the past) to find the queued
+        # ones, 0.3 s a chunk on 1,000,000 sent. This one holds the queue only.
+        create_index(
+            self.env.cr,
+            "insurance_notify_message_queue_index",
+            self._table,
+            ["scheduled_at", "id"],
+            where="state = 'queued'",
+        )
         return res
 
     @api.depends("reason_code", "reason_params")

@@ -2,7 +2,11 @@
 sends ten reminders or a hundred with the same number of queries, so a large
 chunk costs each message a fraction of a query."""
 
+from unittest.mock import patch
+
+from odoo.api import Environment
 from odoo.tests.common import new_test_user
+from odoo.tools import SQL
 
 from .sim_providers import StatefulCase
 
@@ -94,3 +98,66 @@ class TestDispatchQueries(StatefulCase):
         self.assertEqual(set(messages.mapped("state")), {"sent"})
         self.assertEqual(len(set(messages.mapped("provider_ref"))), 60)
         self.assertTrue(all(message.body.startswith("Dzień dobry") for message in messages))
+
+    def copy_message(self, message, count, overrides):
+        """``count`` copies of ``message``'s row (every column, whatever
+        add-ons added), with ``overrides`` (column: SQL of ``n``)."""
+        cr = self.env.cr
+        cr.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'insurance_notify_message' AND column_name <> 'id'"
+        )
+        columns = [name for (name,) in cr.fetchall()]
+        cr.execute(
+            SQL(
+                "INSERT INTO insurance_notify_message (%s) SELECT %s"
+                " FROM insurance_notify_message, generate_series(1, %s) AS n WHERE id = %s",
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                SQL(", ").join(SQL(overrides.get(name, f'"{name}"')) for name in columns),
+                count,
+                message.id,
+            )
+        )
+
+    def test_the_next_chunk_is_found_without_reading_what_was_sent(self):
+        """A year of reminders sent lies before the queue in the order of
+        their due times: the dispatcher finds its next chunk through an index
+        of the queue alone, however long the history."""
+        policies = self.book(1)
+        self.Rule._cron_plan()
+        message = self.messages_of(policies)
+        self.assertEqual(message.state, "queued")
+        self.env.flush_all()
+        # A morning's queue of 5,000 behind 100,000 sent over the last year.
+        self.copy_message(message, 5000, {"key": "'queue-' || n", "partner_id": "NULL"})
+        self.copy_message(
+            message,
+            100000,
+            {
+                "key": "'history-' || n",
+                "partner_id": "NULL",
+                "state": "'sent'",
+                "scheduled_at": "scheduled_at - (n %% 365) * interval '1 day' - interval '1 hour'",
+            },
+        )
+        # Sent in the order they were due, as the history is stored.
+        self.env.cr.execute("CLUSTER insurance_notify_message USING insurance_notify_message__scheduled_at_index")
+        self.env.cr.execute("ANALYZE insurance_notify_message")
+        captured = []
+        execute_query = Environment.execute_query
+
+        def capture(env, query):
+            if "SKIP LOCKED" in query.code and "ORDER BY scheduled_at" in query.code:
+                captured.append(query)
+            return execute_query(env, query)
+
+        with patch.object(Environment, "execute_query", capture):
+            chunk = self.Message._lock_due_chunk(self.Message._now(), 500, set())
+        self.assertEqual(len(chunk), 500)
+        self.assertIn(message, chunk, "the first due goes first")
+        self.assertEqual(set(chunk.mapped("state")), {"queued"})
+        self.assertEqual(len(captured), 1)
+        self.env.cr.execute(SQL("EXPLAIN (ANALYZE, COSTS OFF) %s", captured[0]))
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn("insurance_notify_message_queue_index", plan)
+        self.assertNotIn("Rows Removed by Filter", plan)
