@@ -2,9 +2,10 @@
 and of the dry run of one day.
 
 Usage (make bench does this): bench_screens.py -c ODOO_CONFIG -d DATABASE
-[--history N] [--results FILE]. Needs the book of bench_planner.py; generates
-(once, kept between runs) a history of N sent notifications over the last two
-years, keys ``hist-``. Each screen is called as the web client calls it, as
+[--history N] [--replies N] [--results FILE]. Needs the book of
+bench_planner.py; generates (once, kept between runs) a history of N sent
+notifications over the last two years, keys ``hist-``, and N client replies to
+them. Each screen is called as the web client calls it, as
 the administrator (record rules apply), three times; the median is printed.
 """
 
@@ -91,39 +92,64 @@ def generate_history(env, count):
     return True
 
 
-def list_specification(env, view_ref):
+def generate_replies(env, count):
+    """``count`` client replies over the last two years, each to a message of
+    the history: nearly all answered by the broker, the rest waiting in the
+    inbox (the Replies screen's default filter)."""
+    cr = env.cr
+    cr.execute("SELECT count(*) FROM insurance_notify_reply WHERE provider_ref LIKE 'hist-%%'")
+    if cr.fetchone()[0] >= count:
+        return False
+    cr.execute("DELETE FROM insurance_notify_reply WHERE provider_ref LIKE 'hist-%%'")
+    brokers = env["res.users"].search([("share", "=", False)], limit=5)
+    logging.getLogger(__name__).info("generating %s replies", count)
+    cr.execute(
+        """
+        INSERT INTO insurance_notify_reply
+               (provider_ref, company_id, channel, number, partner_id, message_id, rule_id,
+                res_model, res_id, text, kind, received_at, user_id, answered_at, answered,
+                response_minutes, create_date, write_date, create_uid, write_uid)
+        SELECT 'hist-' || n, m.company_id, 'sms', m.number, m.partner_id, m.id, m.rule_id,
+               m.res_model, m.res_id, kind.text, kind.kind, m.scheduled_at + interval '2 hours',
+               (%(brokers)s::int[])[1 + n %% %(broker_count)s],
+               CASE WHEN n %% 50 <> 0 THEN m.scheduled_at + interval '3 hours' END, n %% 50 <> 0,
+               CASE WHEN n %% 50 <> 0 THEN 60 END,
+               m.scheduled_at, m.scheduled_at, 1, 1
+          FROM generate_series(1, %(count)s) AS n
+          JOIN insurance_notify_message m ON m.key = 'hist-' || (3 + n * 2)
+         CROSS JOIN LATERAL (SELECT (ARRAY['renew', 'question', 'paid', 'other'])[1 + n %% 4]
+                                    AS kind,
+                                    (ARRAY['Tak, prosze o oferte', 'Ile to kosztuje?',
+                                           'Zaplacone', 'Dziekuje'])[1 + n %% 4] AS text) AS kind
+         ORDER BY m.scheduled_at
+        """,
+        {"count": count, "brokers": brokers.ids, "broker_count": len(brokers)},
+    )
+    cr.execute("ANALYZE insurance_notify_reply")
+    return True
+
+
+def list_specification(env, model, view_ref):
     """The fields the list view reads, as the web client asks for them."""
-    Message = env["insurance.notify.message"]
+    records = env[model]
     view = env.ref(view_ref)
-    arch = etree.fromstring(Message.get_views([(view.id, "list")])["views"]["list"]["arch"])
+    arch = etree.fromstring(records.get_views([(view.id, "list")])["views"]["list"]["arch"])
     spec = {}
     for node in arch.iter("field"):
         name = node.get("name")
-        field = Message._fields[name]
+        field = records._fields[name]
         spec[name] = {"fields": {"display_name": {}}} if field.type == "many2one" else {}
     return spec
 
 
-def timed(env, call, rounds=3):
-    times = []
-    for _ in range(rounds):
-        env.invalidate_all()
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def screens(env):
-    """(label, seconds) of each screen."""
-    Message = env["insurance.notify.message"].with_context(create=False)
-    spec = list_specification(env, "insurance_notify.insurance_notify_message_view_list")
-    action = env.ref("insurance_notify.action_insurance_notify_message")
+def action_defaults(env, action_ref, search_ref):
+    """(domain, group_by) the action opens with: its domain, and its default
+    filters (search_default_*) as the search view applies them."""
+    action = env.ref(action_ref)
     context = odoo.tools.safe_eval.safe_eval(action.context or "{}")
     group_by = context.get("group_by") or []
     domain = action.domain and odoo.tools.safe_eval.safe_eval(action.domain) or []
-    # The action's default filters (search_default_*), as the search view applies them.
-    search = etree.fromstring(env.ref("insurance_notify.insurance_notify_message_view_search").arch)
+    search = etree.fromstring(env.ref(search_ref).arch)
     for name, value in context.items():
         if name.startswith("search_default_") and value:
             node = search.find(f".//filter[@name='{name[len('search_default_') :]}']")
@@ -140,6 +166,30 @@ def screens(env):
                 group_by = group_by + [
                     odoo.tools.safe_eval.safe_eval(node.get("context"))["group_by"]
                 ]
+    return domain, group_by
+
+
+def timed(env, call, rounds=3):
+    times = []
+    for _ in range(rounds):
+        env.invalidate_all()
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def screens(env):
+    """(label, seconds) of each screen."""
+    Message = env["insurance.notify.message"].with_context(create=False)
+    spec = list_specification(
+        env, Message._name, "insurance_notify.insurance_notify_message_view_list"
+    )
+    domain, group_by = action_defaults(
+        env,
+        "insurance_notify.action_insurance_notify_message",
+        "insurance_notify.insurance_notify_message_view_search",
+    )
     results = []
 
     def sent_list():
@@ -178,6 +228,28 @@ def screens(env):
             Message.read_group(domain, ["sms_parts:sum", "cost:sum"], groupby, lazy=False)
 
     results.append(("Notifications pivot, rule x status (as it opens)", timed(env, pivot)))
+
+    Reply = env["insurance.notify.reply"].with_context(create=False)
+    reply_spec = list_specification(
+        env, Reply._name, "insurance_notify.insurance_notify_reply_view_list"
+    )
+    reply_domain, _group_by = action_defaults(
+        env,
+        "insurance_notify.action_insurance_notify_reply",
+        "insurance_notify.insurance_notify_reply_view_search",
+    )
+
+    def replies_inbox():
+        Reply.web_search_read(reply_domain, reply_spec, limit=80, count_limit=10001)
+
+    results.append(("Replies list, unanswered (as it opens)", timed(env, replies_inbox)))
+
+    def replies_by_broker():
+        # The inbox's pivot: replies and median response time per broker.
+        for groupby in ([], ["user_id"]):
+            Reply.read_group([], ["__count", "response_minutes:median"], groupby, lazy=False)
+
+    results.append(("Replies pivot by broker, median response", timed(env, replies_by_broker)))
     return results
 
 
@@ -203,6 +275,7 @@ def main():
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--history", type=int, default=1_000_000)
+    parser.add_argument("--replies", type=int, default=100_000)
     parser.add_argument("--results", help="append the figures to this JSON-lines file")
     args = parser.parse_args()
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
@@ -214,17 +287,25 @@ def main():
             cr.commit()
             print(f"history of {args.history:,} notifications generated in "
                   f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+        if generate_replies(env, args.replies):
+            cr.commit()
+            print(f"{args.replies:,} replies generated")
+        cr.execute("SELECT count(*) FROM insurance_notify_reply")
+        replies = cr.fetchone()[0]
         cr.execute("SELECT count(*) FROM insurance_notify_message")
         total = cr.fetchone()[0]
     figures = []
     with registry.cursor() as cr:
         env = api.Environment(cr, ADMIN, {"lang": "en_US"})
         for label, seconds in screens(env):
-            figures.append({"kind": "screen", "label": label, "seconds": seconds})
+            figure = {"kind": "screen", "label": label, "seconds": seconds}
+            if label.startswith("Replies"):
+                figure["size"] = f"{replies // 1000:,}k replies"
+            figures.append(figure)
         cr.rollback()
     elapsed, lines = dry_run(registry)
     figures.append({"kind": "dry_run", "seconds": elapsed, "lines": lines})
-    print(f"screens on {total:,} notifications (median of 3, server time):")
+    print(f"screens on {total:,} notifications, {replies:,} replies (median of 3, server time):")
     for figure in figures:
         if figure["kind"] == "screen":
             print(f"  {figure['label']:<52} {figure['seconds'] * 1000:8.0f} ms")
@@ -232,7 +313,7 @@ def main():
     if args.results:
         with open(args.results, "a") as out:
             for figure in figures:
-                out.write(json.dumps({**figure, "history": total}) + "\n")
+                out.write(json.dumps({**figure, "history": total, "replies": replies}) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,16 @@ import logging
 _logger = logging.getLogger(__name__)
 
 
-def generate(env, clients, policies, installments):
-    """Fill the book up to the given sizes; do nothing when it is already there."""
+def generate(env, clients, policies, installments, spread=1):
+    """Fill the book up to the given sizes; do nothing when it is already there.
+
+    ``spread`` (the scale of a larger book) makes the history that many times
+    as long: policies, installments and consents over ``spread`` times two
+    years (the year ahead as in the 1x book, the rest in the past), and a birth
+    date on one client in ``spread``. A book ``spread`` times larger then has
+    the same reminders due each day, as a network of agencies with a long
+    history has.
+    """
     cr = env.cr
     cr.execute("SELECT count(*) FROM insurance_policy_installment")
     if cr.fetchone()[0] >= installments:
@@ -45,9 +53,11 @@ def generate(env, clients, policies, installments):
                '+48' || (600000000 + n)::text, '+48' || (600000000 + n)::text,
                'client' || n || '@example.com', 'client' || n || '@example.com',
                'Europe/Warsaw', 'en_US', TRUE, 'contact', FALSE, FALSE,
-               DATE '1950-01-01' + (n * 37) %% 20000,
+               CASE WHEN n %% %(spread)s = 0
+                    THEN DATE '1950-01-01' + (n / %(spread)s * 37) %% 20000 END,
                CASE WHEN n %% 3 = 0
-                    THEN jsonb_build_object(%(company)s, CURRENT_DATE + (n %% 730 - 100)) END,
+                    THEN jsonb_build_object(%(company)s,
+                                            CURRENT_DATE + (n %% %(days)s - 100 * %(spread)s)) END,
                jsonb_build_object(%(company)s, n %% 10 < 7),
                jsonb_build_object(%(company)s, n %% 10 < 8),
                jsonb_build_object(%(company)s, n %% 2 = 0),
@@ -58,7 +68,7 @@ def generate(env, clients, policies, installments):
           FROM generate_series(1, %(clients)s) AS n
         """.replace("/*columns*/", extra_columns).replace("/*values*/", extra_values),
         # Consents are company-dependent (a JSON object company id -> value).
-        {"clients": clients, "company": str(company.id)},
+        {"clients": clients, "company": str(company.id), "spread": spread, "days": 730 * spread},
     )
     _logger.info("generating %s policies", policies)
     cr.execute(
@@ -72,9 +82,9 @@ def generate(env, clients, policies, installments):
                partners.ids[1 + n %% array_length(partners.ids, 1)],
                (%(insurers)s::int[])[1 + n %% 3],
                (%(products)s::int[])[1 + n %% 4],
-               CURRENT_DATE + (n %% 730 - 365) - 365,
-               CURRENT_DATE + (n %% 730 - 365),
-               CASE WHEN n %% 2 = 0 THEN CURRENT_DATE + ((n * 7) %% 730 - 365) END,
+               CURRENT_DATE + (n %% %(days)s - %(past)s) - 365,
+               CURRENT_DATE + (n %% %(days)s - %(past)s),
+               CASE WHEN n %% 2 = 0 THEN CURRENT_DATE + ((n * 7) %% %(days)s - %(past)s) END,
                CASE WHEN n %% 20 = 0 THEN 'cancelled' ELSE 'valid' END,
                100 + n %% 2000, %(currency)s,
                (%(brokers)s::int[])[1 + n %% %(broker_count)s],
@@ -91,6 +101,8 @@ def generate(env, clients, policies, installments):
             "broker_count": len(brokers),
             "company": company.id,
             "policies": policies,
+            "days": 730 * spread,
+            "past": 730 * spread - 365,
         },
     )
     _logger.info("generating %s installments", installments)
@@ -106,20 +118,26 @@ def generate(env, clients, policies, installments):
                now(), now(), 1, 1
           FROM generate_series(1, %(installments)s) AS i
           JOIN insurance_policy p ON p.name = 'BENCH/' || (1 + i %% %(policies)s)
-         CROSS JOIN LATERAL (SELECT CURRENT_DATE + ((i * 13) %% 730 - 365) AS day) AS due
+         CROSS JOIN LATERAL (SELECT CURRENT_DATE + ((i * 13) %% %(days)s - %(past)s) AS day) AS due
         """,
-        {"installments": installments, "policies": policies},
+        {
+            "installments": installments,
+            "policies": policies,
+            "days": 730 * spread,
+            "past": 730 * spread - 365,
+        },
     )
     cr.execute(
         "ANALYZE res_partner; ANALYZE insurance_policy; ANALYZE insurance_policy_installment"
     )
 
 
-def generate_invoices(env, invoices):
+def generate_invoices(env, invoices, spread=1):
     """Customer invoices of the bench clients, with the Accounting bridge
     installed: one receivable line (due date) and one income line each, due
-    dates spread over two years around today, paid when long past (and one in
-    ten anyway). Does nothing without the bridge or when they are there."""
+    dates over ``spread`` times two years up to a year ahead, paid when long
+    past (and one in ten anyway). Does nothing without the bridge or when
+    they are there."""
     if "account.move" not in env or "policy_id" not in env["account.move"]._fields:
         return
     cr = env.cr
@@ -162,8 +180,8 @@ def generate_invoices(env, invoices):
                now(), now(), 1, 1
           FROM generate_series(1, %(invoices)s) AS n
          CROSS JOIN LATERAL (
-               SELECT CURRENT_DATE + ((n * 17) %% 730 - 365) AS day,
-                      CURRENT_DATE + ((n * 17) %% 730 - 365) < CURRENT_DATE - 10
+               SELECT CURRENT_DATE + ((n * 17) %% %(days)s - %(past)s) AS day,
+                      CURRENT_DATE + ((n * 17) %% %(days)s - %(past)s) < CURRENT_DATE - 10
                       OR n %% 10 = 0 AS paid) AS due,
                (SELECT array_agg(id ORDER BY id) AS ids FROM res_partner WHERE ref LIKE 'BENCH-%%')
                    AS partners,
@@ -177,6 +195,8 @@ def generate_invoices(env, invoices):
             "brokers": brokers.ids,
             "broker_count": len(brokers),
             "invoices": invoices,
+            "days": 730 * spread,
+            "past": 730 * spread - 365,
         },
     )
     # One receivable line (the due date the planner reads) and one income line.

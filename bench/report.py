@@ -7,6 +7,9 @@ Usage (scripts/bench does this): report.py RESULTS_FILE
 import json
 import sys
 
+# Width of the measure column.
+LABEL = 68
+
 TARGETS = {
     "ratio": 50,  # base_automation / planner, at least
     "growth": 1.2,  # planner at N x / planner at 1 x, at most
@@ -18,7 +21,7 @@ TARGETS = {
 
 
 def row(label, value, target="", verdict=""):
-    print(f"| {label:<58} | {value:>18} | {target:>13} | {verdict:<4} |")
+    print(f"| {label:<{LABEL}} | {value:>18} | {target:>13} | {verdict:<4} |")
 
 
 def ok(good):
@@ -28,30 +31,36 @@ def ok(good):
 def main():
     with open(sys.argv[1]) as results:
         figures = [json.loads(line) for line in results if line.strip()]
-    planner = {
-        f["book"]: f for f in figures if f["kind"] == "planner" and f["contender"] == "planner"
-    }
+    planner, replan = (
+        {f["book"]: f for f in figures if f["kind"] == "planner" and f["contender"] == contender}
+        for contender in ("planner", "replan")
+    )
     automations = [f for f in figures if f["kind"] == "planner" and f["contender"] == "automations"]
-    line = f"+{'-' * 60}+{'-' * 20}+{'-' * 15}+{'-' * 6}+"
+    line = f"+{'-' * (LABEL + 2)}+{'-' * 20}+{'-' * 15}+{'-' * 6}+"
     print(line)
     row("measure", "result", "target", "")
     print(line)
-    base = planner.get("1x")
     for book, figure in planner.items():
         row(
             f"planner, one day, book {book} ({figure['partners']:,} partners, "
-            f"{figure['installments'] // 1000:,}k inst.)"[:58],
+            f"{figure['installments'] // 1000:,}k inst.)"[:LABEL],
             f"{figure['seconds']:.3f} s",
             "< 5 s" if book != "1x" else "",
             ok(figure["seconds"] < 5) if book != "1x" else "",
         )
         row(f"  queries / messages planned ({book})", f"{figure['queries']} / {figure['messages']}")
-    for book, figure in planner.items():
-        if base and book != "1x":
-            growth = figure["seconds"] / base["seconds"]
-            size = figure["installments"] / base["installments"]
-            row(f"planner growth {book} / 1x (book {size:.1f}x as large)", f"{growth:.2f}x",
-                f"<= {TARGETS['growth']}x", ok(growth <= TARGETS["growth"]))  # fmt: skip
+        again = replan.get(book)
+        if again:
+            row(f"  hourly re-plan ({book}): time; messages queued again",
+                f"{again['seconds']:.3f} s; {again['messages']}")  # fmt: skip
+    for runs, name in ((planner, "planner"), (replan, "re-plan")):
+        for book, figure in runs.items():
+            first = runs.get("1x")
+            if first and book != "1x":
+                growth = figure["seconds"] / first["seconds"]
+                size = figure["installments"] / first["installments"]
+                row(f"{name} growth {book} / 1x (book {size:.1f}x as large)", f"{growth:.2f}x",
+                    f"<= {TARGETS['growth']}x", ok(growth <= TARGETS["growth"]))  # fmt: skip
     for figure in automations:
         row(f"base_automation, same day, book {figure['book']}", f"{figure['seconds']:.3f} s")
         mine = planner.get(figure["book"])
@@ -75,14 +84,16 @@ def main():
             "0 dup.", ok(figure["duplicates"] == 0))  # fmt: skip
     for figure in (f for f in figures if f["kind"] == "dry_run"):
         good = figure["seconds"] < TARGETS["dry_run"]
-        row(f"dry run of one day ({figure['lines']} lines)", f"{figure['seconds']:.2f} s",
+        row(f"dry run of one day ({figure['lines']} lines, {figure['history'] // 1000:,}k msgs)",
+            f"{figure['seconds']:.2f} s",
             f"< {TARGETS['dry_run']:.0f} s", ok(good))  # fmt: skip
     for figure in (f for f in figures if f["kind"] == "outcomes"):
         good = figure["seconds"] < TARGETS["outcomes"]
         row(f"outcomes settled and totals kept ({figure['messages']:,} messages)",
             f"{figure['seconds']:.1f} s", f"< {TARGETS['outcomes']:.0f} s", ok(good))  # fmt: skip
     for figure in (f for f in figures if f["kind"] == "screen"):
-        row(f"{figure['label']} ({figure['history'] // 1000:,}k msgs)"[:58],
+        size = figure.get("size") or f"{figure['history'] // 1000:,}k msgs"
+        row(f"{figure['label']} ({size})"[:LABEL],
             f"{figure['seconds'] * 1000:.0f} ms", f"< {TARGETS['screen'] * 1000:.0f} ms",
             ok(figure["seconds"] < TARGETS["screen"]))  # fmt: skip
     print(line)
