@@ -1,7 +1,7 @@
 {
     "name": "Insurance Notifications",
     "summary": "Policy book and automatic SMS / e-mail reminders for insurance brokers",
-    "version": "18.0.1.5.2",
+    "version": "18.0.1.5.3",
     "category": "Sales/Insurance",
     "website": "https://github.com/insurance-notify/insurance_notify",
     "author": "insurance_notify",

@@ -63,10 +63,11 @@ class InsuranceNotifyMessage(models.Model):
     _order = "scheduled_at desc, id desc"
     _check_company_auto = True
 
+    # Indexed by its UNIQUE constraint (key_unique). Every index costs each
+    # message an entry per write: the dispatcher writes a message twice.
     key = fields.Char(
         required=True,
         readonly=True,
-        index=True,
         copy=False,
         help="Sender, record, offset, channel and event date: a message is never created "
         "twice, and the gateway refuses a key it has already sent.",
@@ -128,8 +129,10 @@ class InsuranceNotifyMessage(models.Model):
     policy_id = fields.Many2one(
         "insurance.policy", index=True, readonly=True, ondelete="cascade", check_company=True
     )
+    # Indexed with sent_at (see init): a client's messages, and what was sent
+    # to the client lately (the daily and weekly caps).
     partner_id = fields.Many2one(
-        "res.partner", string="Recipient", index=True, readonly=True, check_company=True
+        "res.partner", string="Recipient", readonly=True, check_company=True
     )
     channel = fields.Selection(
         [("sms", "SMS"), ("email", "E-mail"), ("whatsapp", "WhatsApp")],
@@ -161,7 +164,11 @@ class InsuranceNotifyMessage(models.Model):
         index=True,
         readonly=True,
     )
-    reason_code = fields.Selection(REASONS, string="Reason Type", index=True, readonly=True)
+    # Most messages have no reason and, until sent, no provider id: their
+    # indexes hold only the messages that do (btree_not_null).
+    reason_code = fields.Selection(
+        REASONS, string="Reason Type", index="btree_not_null", readonly=True
+    )
     reason_params = fields.Json(readonly=True)
     reason = fields.Char(compute="_compute_reason", help="In the viewer's language.")
     error_class = fields.Char(
@@ -182,7 +189,7 @@ class InsuranceNotifyMessage(models.Model):
         "the gateway's price for its template's category (an estimate).",
     )
     gateway_id = fields.Many2one("insurance.notify.gateway", readonly=True, check_company=True)
-    provider_ref = fields.Char(string="Provider ID", index=True, readonly=True)
+    provider_ref = fields.Char(string="Provider ID", index="btree_not_null", readonly=True)
     is_sandbox = fields.Boolean(
         string="Sandbox (not sent)",
         readonly=True,
@@ -246,6 +253,15 @@ class InsuranceNotifyMessage(models.Model):
                 self._table,
                 [day, "company_id", "scheduled_at"],
             )
+        # A client's messages (the client card) and, at each chunk, those sent
+        # to the chunk's clients in the last week (the caps): through
+        # partner_id alone, that read every message the client ever had.
+        create_index(
+            self.env.cr,
+            "insurance_notify_message_partner_sent_index",
+            self._table,
+            ["partner_id", "sent_at"],
+        )
         # The dispatcher takes the next due messages in the order they are
         # due: through scheduled_at's own index it walked the whole history
         # (every message ever sent is due in the past) to find the queued

@@ -141,7 +141,9 @@ class TestDispatchQueries(StatefulCase):
             },
         )
         # Sent in the order they were due, as the history is stored.
-        self.env.cr.execute("CLUSTER insurance_notify_message USING insurance_notify_message__scheduled_at_index")
+        self.env.cr.execute(
+            "CLUSTER insurance_notify_message USING insurance_notify_message__scheduled_at_index"
+        )
         self.env.cr.execute("ANALYZE insurance_notify_message")
         captured = []
         execute_query = Environment.execute_query
@@ -160,4 +162,40 @@ class TestDispatchQueries(StatefulCase):
         self.env.cr.execute(SQL("EXPLAIN (ANALYZE, COSTS OFF) %s", captured[0]))
         plan = "\n".join(row[0] for row in self.env.cr.fetchall())
         self.assertIn("insurance_notify_message_queue_index", plan)
+        self.assertNotIn("Rows Removed by Filter", plan)
+
+    def test_the_caps_read_only_what_was_sent_to_the_client_lately(self):
+        """The daily and weekly caps count what each client of the chunk got
+        in the last week: a client's years of reminders are not read."""
+        self.env.company.insurance_daily_cap = 1
+        policies = self.book(1)
+        self.Rule._cron_plan()
+        message = self.messages_of(policies)
+        self.env.flush_all()
+        # Two years of reminders to this client, the last a day ago.
+        self.copy_message(
+            message,
+            20000,
+            {
+                "key": "'history-' || n",
+                "state": "'sent'",
+                "sent_at": "scheduled_at - (1 + n %% 730) * interval '1 day'",
+            },
+        )
+        self.env.cr.execute("ANALYZE insurance_notify_message")
+        captured = []
+        execute_query = Environment.execute_query
+
+        def capture(env, query):
+            if "SELECT DISTINCT partner_id" in query.code:
+                captured.append(query)
+            return execute_query(env, query)
+
+        with patch.object(Environment, "execute_query", capture):
+            ready = message._hold_over_cap(self.Message._now())
+        self.assertEqual(ready, message, "nothing sent today: it goes")
+        self.assertEqual(len(captured), 1)
+        self.env.cr.execute(SQL("EXPLAIN (ANALYZE, COSTS OFF) %s", captured[0]))
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn("insurance_notify_message_partner_sent_index", plan)
         self.assertNotIn("Rows Removed by Filter", plan)
