@@ -11,6 +11,6 @@ test:
 test-odoo:
 	scripts/test-odoo
 
-# make bench SCALE=10: also plan a book ten times larger (scripts/bench --scale 10).
+# make bench SCALE=10: also a book ten times larger, same reminders due (scripts/bench --scale 10).
 bench:
 	scripts/bench $(if $(SCALE),--scale $(SCALE))
