@@ -1,9 +1,11 @@
 import itertools
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 import pytz
 
 import odoo
+from odoo.api import Environment
 from odoo.tests import HttpCase, TransactionCase, tagged
 
 from ..lib.notify_engine.gateways import SandboxGateway
@@ -105,6 +107,20 @@ class NotifyCase(AddonTest, TransactionCase):
         return self.Message.search(
             [("res_model", "=", records._name), ("res_id", "in", records.ids)]
         )
+
+    def capture_queries(self, marker, call):
+        """``call()``'s result, and the queries it ran whose SQL holds ``marker``."""
+        captured = []
+        execute_query = Environment.execute_query
+
+        def capture(env, query):
+            if marker in query.code:
+                captured.append(query)
+            return execute_query(env, query)
+
+        with patch.object(Environment, "execute_query", capture):
+            result = call()
+        return result, captured
 
     def run_crons(self):
         self.Rule._cron_plan()

@@ -2,9 +2,6 @@
 sends ten reminders or a hundred with the same number of queries, so a large
 chunk costs each message a fraction of a query."""
 
-from unittest.mock import patch
-
-from odoo.api import Environment
 from odoo.tests.common import new_test_user
 from odoo.tools import SQL
 
@@ -145,16 +142,10 @@ class TestDispatchQueries(StatefulCase):
             "CLUSTER insurance_notify_message USING insurance_notify_message__scheduled_at_index"
         )
         self.env.cr.execute("ANALYZE insurance_notify_message")
-        captured = []
-        execute_query = Environment.execute_query
-
-        def capture(env, query):
-            if "SKIP LOCKED" in query.code and "ORDER BY scheduled_at" in query.code:
-                captured.append(query)
-            return execute_query(env, query)
-
-        with patch.object(Environment, "execute_query", capture):
-            chunk = self.Message._lock_due_chunk(self.Message._now(), 500, set())
+        chunk, captured = self.capture_queries(
+            "ORDER BY scheduled_at, id LIMIT",
+            lambda: self.Message._lock_due_chunk(self.Message._now(), 500, set()),
+        )
         self.assertEqual(len(chunk), 500)
         self.assertIn(message, chunk, "the first due goes first")
         self.assertEqual(set(chunk.mapped("state")), {"queued"})
@@ -183,16 +174,9 @@ class TestDispatchQueries(StatefulCase):
             },
         )
         self.env.cr.execute("ANALYZE insurance_notify_message")
-        captured = []
-        execute_query = Environment.execute_query
-
-        def capture(env, query):
-            if "SELECT DISTINCT partner_id" in query.code:
-                captured.append(query)
-            return execute_query(env, query)
-
-        with patch.object(Environment, "execute_query", capture):
-            ready = message._hold_over_cap(self.Message._now())
+        ready, captured = self.capture_queries(
+            "SELECT DISTINCT partner_id", lambda: message._hold_over_cap(self.Message._now())
+        )
         self.assertEqual(ready, message, "nothing sent today: it goes")
         self.assertEqual(len(captured), 1)
         self.env.cr.execute(SQL("EXPLAIN (ANALYZE, COSTS OFF) %s", captured[0]))

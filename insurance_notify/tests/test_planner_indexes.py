@@ -4,9 +4,7 @@ installments. The planner's own query of each rule is captured and EXPLAINed.
 """
 
 from datetime import date, timedelta
-from unittest.mock import patch
 
-from odoo.api import Environment
 from odoo.tools import SQL
 
 from .common import NotifyCase
@@ -50,16 +48,9 @@ class TestPlannerIndexes(NotifyCase):
 
     def planner_query(self, rule, first_day, today):
         """The SQL the planner runs for ``rule`` over [first_day, today]."""
-        captured = []
-        execute_query = Environment.execute_query
-
-        def capture(env, query):
-            if "DISTINCT ON (e.res_id)" in query.code:
-                captured.append(query)
-            return execute_query(env, query)
-
-        with patch.object(Environment, "execute_query", capture):
-            rule._find_occurrences(first_day, today)
+        _occurrences, captured = self.capture_queries(
+            "DISTINCT ON (e.res_id)", lambda: rule._find_occurrences(first_day, today)
+        )
         self.assertEqual(len(captured), 1)
         return captured[0]
 
