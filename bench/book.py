@@ -14,11 +14,11 @@ def generate(env, clients, policies, installments, spread=1):
     """Fill the book up to the given sizes; do nothing when it is already there.
 
     ``spread`` (the scale of a larger book) makes the history that many times
-    as long: policies, installments and consents over ``spread`` times two
-    years (the year ahead as in the 1x book, the rest in the past), and a birth
-    date on one client in ``spread``. A book ``spread`` times larger then has
-    the same reminders due each day, as a network of agencies with a long
-    history has.
+    as long: policies and installments over ``spread`` times two years (the
+    year ahead as in the 1x book, the rest in the past), consent end dates
+    over ``spread`` times two years too, and a birth date on one client in
+    ``spread``. A book ``spread`` times larger then has the same reminders due
+    each day, as a network of agencies with a long history has.
     """
     cr = env.cr
     cr.execute("SELECT count(*) FROM insurance_policy_installment")
